@@ -1,0 +1,3 @@
+// Placeholder replaced by the snippet work (issue 4).
+declare const DEBUG: boolean;
+if (DEBUG) console.log('order-relay');

@@ -1,0 +1,28 @@
+// The event key makes every event idempotent: a reloaded thank-you page, the same purchase seen as `mt_order`
+// and as GA4 `purchase`, and the back office posting the same payment all collapse into one stored event.
+import type { CanonicalEvent, Context, EventInput } from './event';
+
+/** order_id + status + action_id; refunds and updates without an action_id add a hash of what they change. */
+export async function eventKey(e: Pick<EventInput, 'order_id' | 'status' | 'action_id' | 'items' | 'total'>): Promise<string> {
+  const base = `${encodeURIComponent(e.order_id)}:${e.status}`;
+  if (e.action_id !== undefined) return `${base}:${encodeURIComponent(e.action_id)}`;
+  if (e.status !== 'refunded' && e.status !== 'updated') return base;
+  const what = JSON.stringify([e.items.map((i) => [i.id, i.quantity]).sort(), e.total ?? null]);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(what));
+  const hex = [...new Uint8Array(digest).slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${base}:h${hex}`;
+}
+
+/** Completes a validated input with the key, defaults and the Worker-set context. */
+export async function toCanonicalEvent(
+  input: EventInput, context: Context, defaultCurrency: string,
+): Promise<CanonicalEvent> {
+  const { context: _ignored, ...rest } = input;
+  return {
+    ...rest,
+    key: await eventKey(input),
+    currency: input.currency ?? defaultCurrency,
+    occurred_at: input.occurred_at ?? context.received_at,
+    context,
+  };
+}

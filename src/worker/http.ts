@@ -1,0 +1,80 @@
+// Answers and request reading shared by every route: JSON errors with the right status, size-capped bodies.
+import type { Issue } from './event';
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly issues?: Issue[], readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export function errorResponse(err: HttpError, headers: Record<string, string> = {}): Response {
+  const body: Record<string, unknown> = { error: err.code, message: err.message };
+  if (err.issues) body.issues = err.issues;
+  return json(body, err.status, { ...err.headers, ...headers });
+}
+
+/** Reads the body as text, refusing (413) anything over `limit` bytes before or while it streams in. */
+export async function readText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw new HttpError(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new HttpError(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.byteLength; }
+  return new TextDecoder().decode(all);
+}
+
+export function parseJson(text: string): unknown {
+  if (!text.trim()) throw new HttpError(400, 'invalid_json', 'Body is empty');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new HttpError(400, 'invalid_json', `Body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
+  }
+}
+
+/** The media type without parameters, lower-cased ("" when absent). */
+export const mediaType = (request: Request): string =>
+  (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** Constant-time comparison of two secrets (HMAC both, then compare digests byte by byte). */
+export async function safeEqual(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const [x, y] = await Promise.all([crypto.subtle.sign('HMAC', key, enc.encode(a)), crypto.subtle.sign('HMAC', key, enc.encode(b))]);
+  const u = new Uint8Array(x);
+  const w = new Uint8Array(y);
+  let diff = 0;
+  for (let i = 0; i < u.length; i++) diff |= u[i]! ^ w[i]!;
+  return diff === 0;
+}
+
+export function bearer(request: Request): string | null {
+  const m = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '');
+  return m ? m[1]!.trim() : null;
+}
+
+export async function requireBearer(request: Request, expected: string | undefined): Promise<void> {
+  const given = bearer(request);
+  if (!expected) throw new HttpError(401, 'unauthorized', 'This endpoint is disabled: its token is not configured');
+  if (!given || !(await safeEqual(given, expected))) throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token', undefined, { 'www-authenticate': 'Bearer' });
+}

@@ -1,0 +1,68 @@
+// The Worker's entry: routes and bindings only. Logic lives in the modules it wires together.
+import { serveClient } from './assets';
+import { enabledVendors } from './config';
+import { demoPage } from './demo';
+import { flag, type DeliveryMessage, type Env, type IngestMessage } from './env';
+import { HttpError, errorResponse, json } from './http';
+import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
+import { log } from './log';
+import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
+import { VENDORS } from './vendors';
+
+const allow = (methods: string) => new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
+
+async function route(request: Request, env: Env, url: URL): Promise<Response> {
+  const { pathname: path } = url;
+  const method = request.method;
+  if (path === '/o') {
+    if (method === 'OPTIONS') return preflight(request, env);
+    if (method !== 'POST') throw allow('POST, OPTIONS');
+    return ingestBrowser(request, env, Date.now());
+  }
+  if (path === '/v1/events') {
+    if (method !== 'POST') throw allow('POST');
+    return ingestServer(request, env, Date.now());
+  }
+  if (path === '/s.js' || path === '/s.debug.js') {
+    if (method !== 'GET' && method !== 'HEAD') throw allow('GET, HEAD');
+    return serveClient(request, path) ?? json({ error: 'not_found', message: 'Not built' }, 404);
+  }
+  if (path === '/health') {
+    const enabled = enabledVendors(env).map((e) => e.vendor.name);
+    return json({ ok: true, vendors: enabled, disabled: VENDORS.map((v) => v.name).filter((n) => !enabled.includes(n)) });
+  }
+  if ((path === '/' || path === '/demo') && flag(env.DEMO) && method === 'GET') return demoPage(url);
+  throw new HttpError(404, 'not_found', `No route for ${path}`);
+}
+
+export default {
+  async fetch(request, env): Promise<Response> {
+    const url = new URL(request.url);
+    // Error answers to the browser carry CORS headers so the snippet can read the status.
+    const origin = url.pathname === '/o' ? allowedOrigin(request, env) : null;
+    const cors = origin ? corsHeaders(origin) : {};
+    try {
+      const res = await route(request, env, url);
+      if (!origin) return res;
+      const out = new Response(res.body, res);
+      for (const [k, v] of Object.entries(cors)) out.headers.set(k, v);
+      return out;
+    } catch (err) {
+      if (err instanceof HttpError) return errorResponse(err, cors);
+      log('error', 'unhandled', { path: url.pathname, error: err instanceof Error ? err.message : String(err) });
+      return json({ error: 'internal', message: 'Unexpected error; nothing was accepted' }, 500, cors);
+    }
+  },
+
+  async queue(batch, env): Promise<void> {
+    const deps = defaultDeps();
+    if (batch.queue.startsWith('order-relay-ingest')) return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-deliveries')) return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-dead')) return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+    log('error', 'unknown_queue', { queue: batch.queue });
+  },
+
+  async scheduled(_controller, env, ctx): Promise<void> {
+    ctx.waitUntil(runScheduled(env, defaultDeps()));
+  },
+} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage>;

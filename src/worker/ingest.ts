@@ -1,0 +1,98 @@
+// The two ways in. Both validate everything first (all-or-nothing), then hand the events to the `ingest`
+// queue in one sendBatch and answer 202: D1 and the vendors are never on the request path.
+import type { CanonicalEvent, Context, Issue } from './event';
+import { parseEventInput } from './event';
+import { toCanonicalEvent } from './event-key';
+import { flag, type Env } from './env';
+import { HttpError, json, mediaType, parseJson, readText, requireBearer } from './http';
+import { fromBrowserBody } from './normalize';
+import { verifyOrderToken } from './signature';
+
+export const MAX_SERVER_BODY = 1024 * 1024;
+export const MAX_BROWSER_BODY = 16 * 1024;
+export const MAX_EVENTS_PER_REQUEST = 100;
+
+const defaultCurrency = (env: Env) => (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY) ? env.DEFAULT_CURRENCY.toUpperCase() : 'EUR');
+
+async function enqueue(env: Env, events: CanonicalEvent[]): Promise<Response> {
+  try {
+    await env.INGEST.sendBatch(events.map((event) => ({ body: { event }, contentType: 'json' as const })));
+  } catch {
+    throw new HttpError(503, 'unavailable', 'The event could not be queued; nothing was stored. Retry later.', undefined, { 'retry-after': '5' });
+  }
+  return json({ accepted: events.length, keys: events.map((e) => e.key) }, 202);
+}
+
+/** `POST /v1/events`: the shop's back office. One canonical event or an array of up to 100. */
+export async function ingestServer(request: Request, env: Env, now: number): Promise<Response> {
+  await requireBearer(request, env.S2S_TOKEN);
+  if (mediaType(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send Content-Type: application/json');
+  const body = parseJson(await readText(request, MAX_SERVER_BODY));
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) throw new HttpError(400, 'invalid_event', 'The array holds no events');
+  if (list.length > MAX_EVENTS_PER_REQUEST) throw new HttpError(413, 'too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
+  const issues: Issue[] = [];
+  const valid = list.map((item, i) => {
+    const parsed = parseEventInput(item, Array.isArray(body) ? String(i) : '');
+    if (!parsed.ok) issues.push(...parsed.issues);
+    return parsed.ok ? parsed.value : null;
+  });
+  if (issues.length) throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', issues);
+  const context: Context = { source: 'server', received_at: Math.floor(now / 1000) };
+  const events = await Promise.all(valid.map((v) => toCanonicalEvent(v!, context, defaultCurrency(env))));
+  return enqueue(env, events);
+}
+
+/** Exact origins from ALLOWED_ORIGINS; unset refuses every browser. */
+export function allowedOrigin(request: Request, env: Env): string | null {
+  const origin = request.headers.get('origin');
+  if (!origin) return null;
+  const allowed = String(env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+  return allowed.includes(origin) ? origin : null;
+}
+
+export function corsHeaders(origin: string): Record<string, string> {
+  return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'false', vary: 'Origin' };
+}
+
+export function preflight(request: Request, env: Env): Response {
+  const origin = allowedOrigin(request, env);
+  if (!origin) throw new HttpError(403, 'origin_not_allowed', 'This origin may not send orders here');
+  return new Response(null, {
+    status: 204,
+    headers: { ...corsHeaders(origin), 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' },
+  });
+}
+
+/** `POST /o`: the thank-you page snippet. */
+export async function ingestBrowser(request: Request, env: Env, now: number): Promise<Response> {
+  const origin = allowedOrigin(request, env);
+  if (!origin) throw new HttpError(403, 'origin_not_allowed', 'This origin may not send orders here');
+  const type = mediaType(request);
+  if (type !== 'text/plain' && type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send text/plain or application/json');
+  if (env.RATE_LIMITER) {
+    const ip = request.headers.get('cf-connecting-ip') ?? 'unknown';
+    const { success } = await env.RATE_LIMITER.limit({ key: ip });
+    if (!success) throw new HttpError(429, 'rate_limited', 'Too many requests from this address', undefined, { 'retry-after': '60' });
+  }
+  const input = fromBrowserBody(parseJson(await readText(request, MAX_BROWSER_BODY)));
+  const parsed = parseEventInput(input.event);
+  if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', parsed.issues);
+  const seconds = Math.floor(now / 1000);
+  if (flag(env.REQUIRE_SIGNATURE)) {
+    const check = await verifyOrderToken(String(env.SIGNING_SECRET ?? ''), parsed.value.order_id, input.token, seconds);
+    if (!env.SIGNING_SECRET || !check.ok) throw new HttpError(401, 'invalid_signature', `Order token ${check.ok ? 'cannot be checked' : check.reason}`);
+  }
+  const context: Context = {
+    source: 'browser', received_at: seconds,
+    page_url: input.pageUrl ?? request.headers.get('referer') ?? undefined,
+    user_agent: request.headers.get('user-agent') ?? undefined,
+    ip: request.headers.get('cf-connecting-ip') ?? undefined,
+  };
+  const event = await toCanonicalEvent(parsed.value, dropUndefined(context), defaultCurrency(env));
+  return enqueue(env, [event]);
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
+}

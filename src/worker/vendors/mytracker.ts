@@ -1,0 +1,179 @@
+// MyTracker S2S Ecomm import: https://docs.tracker.my.com/api/s2s-api/import-ecomm?lang=en
+// (copy in shared/seeds/mytracker-s2s-ecomm.txt). `POST /v1/order/?idApp=` for one event, `/v1/orderBatch/`
+// for up to 20, body ≤ 10 KB, `Authorization: <app token>` without a scheme. Each event lists only the items
+// it affects (ADD/PAY what was placed/paid, REFUND/CANCEL what was returned/cancelled).
+import type { CanonicalEvent, Item } from '../event';
+import type { FoldedOrder } from '../order';
+import { classifyHttp, str, trimSlash } from './http';
+import type { Plan, Skip, Vendor, VendorRequest, Work } from './types';
+
+export const MYTRACKER_BASE_URL = 'https://tracker-s2s.my.com';
+export const MAX_BATCH_ORDERS = 20;
+export const MAX_BODY_BYTES = 10 * 1024;
+
+export type MyTrackerConfig = { baseUrl: string; appId: string; token: string; batch: boolean };
+
+type MyTrackerItem = {
+  item_id: string; item_name: string; price?: number; discount?: number; coupon?: string; tax?: number;
+  item_brand?: string; item_variant?: string; item_category1?: string; item_category2?: string;
+  item_category3?: string; item_category4?: string; quantity: number;
+};
+type MyTrackerOrder = {
+  order_id: string; status: 'ADD' | 'PAY' | 'CANCEL' | 'REFUND'; currency_code: string; action_id: string;
+  action_ts: string; coupon?: string; items: MyTrackerItem[];
+};
+/** One `order` method body; orderBatch takes an array of these. */
+export type MyTrackerEvent = {
+  customUserId?: string; lvid?: string; instanceId?: string; gaid?: string; appSetId?: string; androidId?: string;
+  idfa?: string; iosVendorId?: string; eventTimestamp: number; ipv4?: string; ipv6?: string; userAgent?: string;
+  order: MyTrackerOrder;
+};
+
+const STATUS = { created: 'ADD', paid: 'PAY', refunded: 'REFUND', cancelled: 'CANCEL' } as const;
+
+function toItem(i: Item): MyTrackerItem {
+  const [c1, c2, c3, c4] = i.categories ?? [];
+  const item: MyTrackerItem = { item_id: i.id, item_name: i.name ?? i.id, quantity: Math.max(1, Math.round(i.quantity)) };
+  if (i.price !== undefined) item.price = i.price;
+  if (i.discount !== undefined) item.discount = i.discount;
+  if (i.coupon) item.coupon = i.coupon;
+  // MyTracker's `tax` is a percentage from 1 to 100, like our tax_rate; 0 has no valid spelling there.
+  if (i.tax_rate !== undefined && i.tax_rate >= 1) item.tax = i.tax_rate;
+  if (i.brand) item.item_brand = i.brand;
+  if (i.variant) item.item_variant = i.variant;
+  // MyTracker numbers its categories from 1 and has four of them (GA4 has five).
+  if (c1) item.item_category1 = c1;
+  if (c2) item.item_category2 = c2;
+  if (c3) item.item_category3 = c3;
+  if (c4) item.item_category4 = c4;
+  return item;
+}
+
+/** The items an event affects: its own list, or for a whole-order event the order's items at that moment. */
+function affectedItems(event: CanonicalEvent, order: FoldedOrder, before: FoldedOrder | null): Item[] {
+  if (event.items.length) return event.items;
+  if (event.status === 'refunded' || event.status === 'cancelled') return before?.items ?? [];
+  return order.items;
+}
+
+/** A stable per-event action id: the shop's own, else one derived from the event key (status + change hash). */
+function actionId(event: CanonicalEvent): string {
+  return event.action_id ?? event.key.split(':').slice(1).join('-');
+}
+
+function identifiers(event: CanonicalEvent, order: FoldedOrder): Partial<MyTrackerEvent> {
+  const c = { ...order.customer, ...dropUndefined(event.customer) };
+  const ids: Partial<MyTrackerEvent> = {};
+  if (c.id) ids.customUserId = c.id;
+  if (c.lvid?.length === 32) ids.lvid = c.lvid;
+  const app = c.app ?? {};
+  if (app.instance_id) ids.instanceId = app.instance_id;
+  if (app.gaid) ids.gaid = app.gaid;
+  if (app.app_set_id) ids.appSetId = app.app_set_id;
+  if (app.android_id) ids.androidId = app.android_id;
+  if (app.idfa) ids.idfa = app.idfa;
+  if (app.ios_vendor_id) ids.iosVendorId = app.ios_vendor_id;
+  return ids;
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
+}
+
+/** The `order` method body for one event, or the reason it cannot be sent. */
+export function toMyTrackerEvent({ event, order, before }: Work): MyTrackerEvent | string {
+  if (event.status === 'delivered' || event.status === 'updated') return `${event.status}: no MyTracker status`;
+  const ids = identifiers(event, order);
+  if (Object.keys(ids).length === 0) return 'no_identifier';
+  const items = affectedItems(event, order, before);
+  if (items.length === 0) return 'no_items';
+  const coupon = event.coupons?.join(',') ?? order.coupons?.join(',');
+  const ip = event.context.ip ?? order.ip;
+  const userAgent = event.context.user_agent ?? order.user_agent;
+  const body: MyTrackerEvent = {
+    ...ids,
+    eventTimestamp: event.occurred_at,
+    ...(ip && ip.includes(':') ? { ipv6: ip.slice(0, 45) } : ip ? { ipv4: ip.slice(0, 15) } : {}),
+    ...(userAgent ? { userAgent: userAgent.slice(0, 2048) } : {}),
+    order: {
+      order_id: event.order_id,
+      status: STATUS[event.status],
+      currency_code: event.currency,
+      action_id: actionId(event),
+      action_ts: String(event.occurred_at),
+      ...(coupon ? { coupon } : {}),
+      items: items.map(toItem),
+    },
+  };
+  return body;
+}
+
+const bytes = (s: string): number => new TextEncoder().encode(s).length;
+
+function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: string, keys: string[]): VendorRequest {
+  return {
+    method: 'POST',
+    url: `${config.baseUrl}/v1/${method}/?idApp=${encodeURIComponent(config.appId)}`,
+    headers: { Authorization: config.token, 'Content-Type': 'application/json' },
+    body, keys,
+  };
+}
+
+export const mytracker: Vendor<MyTrackerConfig> = {
+  name: 'mytracker',
+  label: 'MyTracker',
+  mode: 'queue',
+  consentKey: 'ad_user_data',
+  secrets: ['MYTRACKER_TOKEN'],
+
+  parseConfig(env) {
+    const appId = str(env, 'MYTRACKER_APP_ID');
+    const token = str(env, 'MYTRACKER_TOKEN');
+    if (!appId || !token) return null;
+    return {
+      appId, token,
+      baseUrl: trimSlash(str(env, 'MYTRACKER_BASE_URL') ?? MYTRACKER_BASE_URL),
+      batch: str(env, 'MYTRACKER_BATCH') !== 'false',
+    };
+  },
+
+  plan(work, config, options = {}): Plan {
+    const skipped: Skip[] = [];
+    const bodies: { key: string; order: string; json: string }[] = [];
+    for (const w of work) {
+      const body = toMyTrackerEvent(w);
+      if (typeof body === 'string') skipped.push({ key: w.event.key, reason: body });
+      else bodies.push({ key: w.event.key, order: w.event.order_id, json: JSON.stringify(body) });
+    }
+    if (!config.batch || options.single) {
+      return { skipped, requests: bodies.map((b) => request(config, 'order', b.json, [b.key])) };
+    }
+    // orderBatch elements are whole `order` method bodies, identifiers included: the docs' flat example has no
+    // user id although the page requires one, and the sibling registrationBatch takes full single bodies
+    // (vendors.md §9.2). Events of one order stay in one request so their ADD → PAY → REFUND order holds.
+    const groups = new Map<string, typeof bodies>();
+    for (const b of bodies) groups.set(b.order, [...(groups.get(b.order) ?? []), b]);
+    const packs: (typeof bodies)[] = [];
+    let pack: typeof bodies = [];
+    const size = (p: typeof bodies) => bytes(`[${p.map((b) => b.json).join(',')}]`);
+    for (const group of groups.values()) {
+      const next = [...pack, ...group];
+      if (pack.length && (next.length > MAX_BATCH_ORDERS || size(next) > MAX_BODY_BYTES)) {
+        packs.push(pack);
+        pack = [...group];
+      } else pack = next;
+    }
+    if (pack.length) packs.push(pack);
+    const requests = packs.map((p) => (p.length === 1
+      ? request(config, 'order', p[0]!.json, [p[0]!.key])
+      : request(config, 'orderBatch', `[${p.map((b) => b.json).join(',')}]`, p.map((b) => b.key))));
+    return { requests, skipped };
+  },
+
+  // 200 {"message":"ОK"} (a Cyrillic О: trust the status, not the text); 400/403/404 are permanent.
+  classify: classifyHttp,
+
+  checkRequest(config) {
+    return { ...request(config, 'order', '{}', []), url: `${config.baseUrl}/v1/test-app-access?idApp=${encodeURIComponent(config.appId)}` };
+  },
+};

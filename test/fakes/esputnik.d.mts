@@ -1,0 +1,34 @@
+import type { Fake } from './common.mjs';
+export interface ESputnikEvent {
+  eventTypeKey: string;
+  keyValue: string;
+  params: Record<string, string>;
+  externalOrderId?: string;
+}
+export interface ESputnikContact {
+  id: number;
+  externalCustomerId?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phone?: string;
+  channels: { type: 'email' | 'sms'; value: string }[];
+  raw: Record<string, unknown>;
+}
+export interface ESputnikOrder {
+  externalOrderId: string;
+  status?: string;
+  totalCost?: number;
+  items?: unknown[];
+  contactId: number;
+  /** Event types applied, in order. */
+  events: string[];
+  [param: string]: unknown;
+}
+export type DropReason = 'unknown_contact' | 'missing_required' | 'unknown_order' | 'invalid_status' | 'invalid_value';
+export interface ESputnikFake extends Fake<ESputnikEvent & { contactId: number }> {
+  contacts: Map<number, ESputnikContact>;
+  orders: Map<string, ESputnikOrder>;
+  dropped: (ESputnikEvent & { reason: DropReason })[];
+}
+export function createFake(opts?: { apiKey?: string }): ESputnikFake;

@@ -1,0 +1,47 @@
+import type { Fake } from './common.mjs';
+import type { MyTrackerFake } from './mytracker.mjs';
+import type { ESputnikFake } from './esputnik.mjs';
+import type { EcomailFake } from './ecomail.mjs';
+import type { VtFake } from './vtmarketing.mjs';
+import type { YandexFake } from './yandex.mjs';
+export type { Fake, ReceivedRecord, FailOptions, FailureRateOptions } from './common.mjs';
+
+export type VendorName = 'mytracker' | 'esputnik' | 'ecomail' | 'vtmarketing' | 'yandex';
+export const VENDORS: VendorName[];
+export const HOSTS: Record<string, VendorName>;
+export const URL_VARS: Record<VendorName, string>;
+
+export interface FakeVendorOptions {
+  mytracker?: { token?: string; appId?: string | number };
+  esputnik?: { apiKey?: string };
+  ecomail?: { apiKey?: string; ratePerMinute?: number; now?: () => number };
+  vtmarketing?: { apiKey?: string };
+  yandex?: { token?: string; counterId?: string | number; dailyQuota?: number; goalIds?: string[]; timeZone?: string; now?: () => number };
+  basePort?: number;
+}
+
+export interface FakeVendors {
+  mytracker: MyTrackerFake;
+  esputnik: ESputnikFake;
+  ecomail: EcomailFake;
+  vtmarketing: VtFake;
+  yandex: YandexFake;
+  all: Fake[];
+  /** Requests to hosts that are not a vendor (answered 599). */
+  blocked: { method: string; url: string; at: number }[];
+  handle(request: Request): Promise<Response>;
+  reset(): void;
+}
+
+export interface FakeVendorUrls {
+  MYTRACKER_BASE_URL: string;
+  ESPUTNIK_BASE_URL: string;
+  ECOMAIL_BASE_URL: string;
+  VTMARKETING_BASE_URL: string;
+  YANDEX_METRICA_BASE_URL: string;
+}
+
+export function createFakeVendors(options?: FakeVendorOptions): FakeVendors;
+export function listenFakeVendors(opts?: {
+  host?: string; basePort?: number; log?: ((line: string) => void) | null; options?: FakeVendorOptions;
+}): Promise<{ fakes: FakeVendors; urls: FakeVendorUrls; close(): Promise<void> }>;
