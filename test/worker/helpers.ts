@@ -1,0 +1,103 @@
+// Shared by the workerd tests: requests to the Worker, the fake vendors' control host, D1 look-ups, factories.
+import { exports } from 'cloudflare:workers';
+import { env as rawEnv } from 'cloudflare:workers';
+import type { Env } from '../../src/worker/env';
+
+export const env = rawEnv as unknown as Env;
+const worker = (exports as unknown as { default: { fetch(req: Request): Promise<Response> } }).default;
+
+export const ORIGIN = 'https://shop.example';
+export const S2S_TOKEN = 'test-s2s-token';
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return worker.fetch(new Request(`https://relay.shop.example${path}`, init));
+}
+
+export function postEvents(body: unknown, { token = S2S_TOKEN, type = 'application/json' }: { token?: string | null; type?: string } = {}): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': type };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  return call('/v1/events', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+export function postBrowser(body: unknown, { origin = ORIGIN, type = 'text/plain;charset=UTF-8' }: { origin?: string | null; type?: string } = {}): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': type };
+  if (origin !== null) headers.origin = origin;
+  return call('/o', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+let seq = 0;
+/** A unique order id per call so tests sharing one D1 never collide. */
+export const orderId = (prefix = 'T') => `${prefix}-${Date.now().toString(36)}-${++seq}`;
+
+export function makeEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    order_id: orderId(),
+    status: 'paid',
+    currency: 'EUR',
+    total: 33.8,
+    shipping: 5,
+    items: [
+      { id: 'SKU-1', name: 'Green apple', quantity: 2, price: 11.9, categories: ['Food', 'Fruit'] },
+      { id: 'SKU-2', name: 'Honey', quantity: 1, price: 5 },
+    ],
+    customer: { id: 'cust-1', email: 'buyer@example.com', phone: '+420777123456', lvid: 'a'.repeat(32) },
+    ...overrides,
+  };
+}
+
+// ---- fake vendors (Node side, via the control host) ----
+export type Received = { method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body: string; status: number; accepted: boolean; error?: string };
+
+export const fakes = {
+  async received(vendor: string): Promise<Received[]> {
+    return (await fetch(`http://fakes.control/${vendor}/received`)).json();
+  },
+  async accepted<T = Record<string, unknown>>(vendor: string): Promise<T[]> {
+    return (await fetch(`http://fakes.control/${vendor}/accepted`)).json();
+  },
+  async state<T = Record<string, unknown>>(vendor: string): Promise<T> {
+    return (await fetch(`http://fakes.control/${vendor}/state`)).json();
+  },
+  async failNext(vendor: string, n: number, opts: Record<string, unknown> = {}): Promise<void> {
+    await fetch(`http://fakes.control/${vendor}/failNext`, { method: 'POST', body: JSON.stringify({ n, ...opts }) });
+  },
+  async failureRate(vendor: string, rate: number, opts: Record<string, unknown> = {}): Promise<void> {
+    await fetch(`http://fakes.control/${vendor}/failureRate`, { method: 'POST', body: JSON.stringify({ rate, ...opts }) });
+  },
+  async down(vendor: string, down: boolean): Promise<void> {
+    await fetch(`http://fakes.control/${vendor}/down`, { method: 'POST', body: JSON.stringify({ down }) });
+  },
+  async reset(): Promise<void> {
+    await fetch('http://fakes.control/reset', { method: 'POST' });
+  },
+};
+
+/** Requests a fake received that mention an order id. */
+export async function receivedFor(vendor: string, id: string): Promise<Received[]> {
+  return (await fakes.received(vendor)).filter((r) => r.body.includes(JSON.stringify(id).slice(1, -1)) || r.path.includes(encodeURIComponent(id)));
+}
+
+// ---- D1 ----
+export type Row = { event_key: string; vendor: string; state: string; reason: string | null; attempts: number; last_status: number | null; last_detail: string | null; next_attempt_at: number; claimed_until: number | null };
+
+export async function deliveries(order: string, vendor?: string): Promise<Row[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT * FROM deliveries WHERE order_id = ?1 AND (?2 IS NULL OR vendor = ?2) ORDER BY created_at, event_key`).bind(order, vendor ?? null).all<Row>();
+  return results;
+}
+
+export async function storedEvents(order: string): Promise<{ key: string; status: string }[]> {
+  const { results } = await env.DB.prepare(`SELECT key, status FROM events WHERE order_id = ?1`).bind(order).all<{ key: string; status: string }>();
+  return results;
+}
+
+/** Polls until `check` returns a truthy value or the time runs out (then the last value is returned). */
+export async function waitFor<T>(check: () => Promise<T>, { timeout = 20_000, every = 100 } = {}): Promise<T> {
+  const until = Date.now() + timeout;
+  let last = await check();
+  while (!last && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, every));
+    last = await check();
+  }
+  return last;
+}

@@ -1,0 +1,24 @@
+// Configuration every workerd test runs with: obviously fake secrets, and vendors on their real hosts
+// (the defaults), which miniflare's outboundService hands to the fakes in test/fakes.
+export const TEST_VARS = {
+  ALLOWED_ORIGINS: 'https://shop.example, https://www.shop.example',
+  S2S_TOKEN: 'test-s2s-token',
+  ADMIN_TOKEN: 'test-admin-token',
+  SIGNING_SECRET: 'test-signing-secret',
+  REQUIRE_SIGNATURE: 'false',
+  CONSENT_REQUIRED: 'false',
+  DEFAULT_CURRENCY: 'EUR',
+  RETRY_BASE_SECONDS: '1',
+  RETRY_CAP_SECONDS: '2',
+  MAX_ATTEMPTS: '4',
+  VENDOR_TIMEOUT_MS: '2000',
+  MYTRACKER_APP_ID: '12345',
+  MYTRACKER_TOKEN: 'test-mytracker-token',
+  ESPUTNIK_API_KEY: 'test-esputnik-key',
+  ECOMAIL_API_KEY: 'test-ecomail-key',
+  ECOMAIL_SHOP: 'shop.example',
+  VTMARKETING_API_KEY: 'test-vtmarketing-key',
+  YANDEX_METRICA_COUNTER_ID: '12345678',
+  YANDEX_METRICA_TOKEN: 'test-yandex-token',
+  YANDEX_METRICA_TIMEZONE: 'Europe/Moscow',
+} as const;

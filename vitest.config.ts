@@ -1,0 +1,41 @@
+// Three test projects: the Worker inside workerd (real D1 + Queues, vendors answered by the strict fakes
+// in test/fakes through miniflare's outboundService), the snippet in happy-dom, and plain Node tests.
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+import { createFakeVendors } from './test/fakes/index.mjs';
+import { TEST_VARS } from './test/worker/test-env.ts';
+import { controlFakes } from './test/worker/fake-control.ts';
+
+const fakes = createFakeVendors();
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [cloudflareTest(async () => ({
+          wrangler: { configPath: './wrangler.toml' },
+          miniflare: {
+            bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
+            ratelimits: { RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } } },
+            // Runs in Node and sees every outbound fetch: vendor hosts go to the fakes, the control host
+            // lets tests inspect and steer them, anything else is refused (no test ever reaches the internet).
+            outboundService: async (request: Request) => {
+              const url = new URL(request.url);
+              if (url.hostname === 'fakes.control') return controlFakes(fakes, request);
+              return fakes.handle(request);
+            },
+          },
+        }))],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts', 'test/vendors/**/*.test.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      { test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] } },
+      { test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000 } },
+    ],
+  },
+});
