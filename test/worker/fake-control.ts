@@ -10,7 +10,7 @@ type Fake = {
   reset(): void;
   [extra: string]: unknown;
 };
-type Fakes = Record<string, unknown> & { reset(): void };
+type Fakes = { reset(): void };
 
 /** A small seeded PRNG so random failure runs are repeatable. */
 function mulberry32(seed: number): () => number {
@@ -30,7 +30,7 @@ export async function controlFakes(fakes: Fakes, request: Request): Promise<Resp
   const url = new URL(request.url);
   const [name, action] = url.pathname.split('/').filter(Boolean);
   if (name === 'reset') { fakes.reset(); return Response.json({ ok: true }); }
-  const fake = fakes[name ?? ''] as Fake | undefined;
+  const fake = (fakes as unknown as Record<string, Fake | undefined>)[name ?? ''];
   if (!fake || typeof fake !== 'object') return Response.json({ error: `no fake ${name}` }, { status: 404 });
   const body = request.method === 'POST' ? (await request.json().catch(() => ({}))) as Record<string, unknown> : {};
   switch (action) {
