@@ -2,6 +2,7 @@
 // in test/fakes through miniflare's outboundService), the snippet in happy-dom, and plain Node tests.
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { toNodeListener } from './test/fakes/common.mjs';
 import { createFakeVendors } from './test/fakes/index.mjs';
 import { TEST_VARS } from './test/worker/test-env.ts';
 import { controlFakes } from './test/worker/fake-control.ts';
@@ -18,11 +19,12 @@ export default defineConfig({
             bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
             ratelimits: { RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } } },
             // Runs in Node and sees every outbound fetch: vendor hosts go to the fakes, the control host
-            // lets tests inspect and steer them, anything else is refused (no test ever reaches the internet).
-            outboundService: async (request: Request) => {
-              const url = new URL(request.url);
-              if (url.hostname === 'fakes.control') return controlFakes(fakes, request);
-              return fakes.handle(request);
+            // lets tests inspect and steer them, anything else gets 599 (no test ever reaches the internet).
+            // The node:http form lets a fake really drop a connection, so the Worker sees a network error.
+            outboundService: {
+              node: toNodeListener(async (request: Request) => (new URL(request.url).hostname === 'fakes.control'
+                ? controlFakes(fakes, request)
+                : fakes.handle(request))),
             },
           },
         }))],
@@ -30,6 +32,9 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts', 'test/vendors/**/*.test.ts'],
           setupFiles: ['test/worker/apply-migrations.ts'],
+          // The fake vendors are one shared Node-side instance: files run one after another so one file's
+          // injected failures never hit another's requests.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

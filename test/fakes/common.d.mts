@@ -57,3 +57,6 @@ export function listen(
   handler: (request: Request) => Promise<Response>,
   opts?: { host?: string; port?: number },
 ): Promise<{ port: number; url: string; close(): Promise<void> }>;
+export type NodeListener = (req: unknown, res: unknown) => Promise<void>;
+export function toNodeListener(handler: (request: Request) => Promise<Response>, fallbackHost?: string): NodeListener;
+export function listenNode(listener: NodeListener, opts?: { host?: string; port?: number }): Promise<{ port: number; url: string; close(): Promise<void> }>;

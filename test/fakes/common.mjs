@@ -63,7 +63,7 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
     name,
     received: [],
     accepted: [],
-    /** The next `n` requests fail (see README in index.d.mts). */
+    /** The next `n` requests fail: `status` (default 500), optional Retry-After, body, delay, afterProcessing, refuse. */
     failNext(n = 1, opts = {}) {
       for (let i = 0; i < n; i++) failQueue.push({ status: 500, ...opts });
       return fake;
@@ -117,13 +117,13 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
         const headers = { 'content-type': 'application/json', ...reply.headers };
         return { record, response: new Response(JSON.stringify(reply.body), { status: reply.status, headers }) };
       };
-      const refuse = () => {
+      const refuse = (why) => {
         record.status = 0;
+        record.injected = why;
         record.error = 'refused (simulated connection failure)';
         for (const fn of observers) fn(record);
-        const err = new TypeError('fetch failed');
-        err.record = record;
-        throw err;
+        // The same error undici's fetch throws for a refused connection.
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED (simulated)'), { code: 'ECONNREFUSED' }) });
       };
       const failure = (f, why) => {
         record.injected = why;
@@ -133,17 +133,17 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
       };
 
       if (isDown) {
-        if (isDown.refuse) return refuse();
+        if (isDown.refuse) return refuse('down');
         return finish(failure(isDown, 'down'));
       }
       const planned = failQueue.shift();
       if (planned && !planned.afterProcessing) {
         if (planned.delayMs) await sleep(planned.delayMs, request.signal);
-        if (planned.refuse) return refuse();
+        if (planned.refuse) return refuse('failNext');
         return finish(failure(planned, 'failNext'));
       }
       if (!planned && rate.rate > 0 && rate.rng() < rate.rate) {
-        if (rate.refuseShare > 0 && rate.rng() < rate.refuseShare) return refuse();
+        if (rate.refuseShare > 0 && rate.rng() < rate.refuseShare) return refuse('random');
         const status = rate.statuses[Math.floor(rate.rng() * rate.statuses.length) % rate.statuses.length];
         return finish(failure({ status, retryAfter: rate.retryAfter }, 'random'));
       }
@@ -164,7 +164,7 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
       if (planned) {
         // afterProcessing: the vendor stored it, then the answer was lost/failed.
         if (planned.delayMs) await sleep(planned.delayMs, request.signal);
-        if (planned.refuse) return refuse();
+        if (planned.refuse) return refuse('afterProcessing');
         return finish(failure(planned, 'afterProcessing'));
       }
       return finish(reply);
@@ -174,30 +174,42 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
 }
 
 /**
- * Serve `handler(request) → Response` (a fake or the router) on node:http. A thrown error (simulated refusal)
- * resets the socket. Resolves to { server, port, url, close() }.
+ * Adapt `handler(request) → Response` to a node:http `(req, res)` listener. A thrown error (simulated refusal)
+ * destroys the socket, so the client sees a dropped connection. Miniflare's node services pass the real target in
+ * the `MF-Original-URL` header; miniflare's own `MF-*` headers are dropped.
  */
-export function listen(handler, { host = '127.0.0.1', port = 0 } = {}) {
-  const server = http.createServer(async (req, res) => {
+export function toNodeListener(handler, fallbackHost = '127.0.0.1') {
+  return async (req, res) => {
     try {
       const chunks = [];
       for await (const c of req) chunks.push(c);
       const body = chunks.length && req.method !== 'GET' && req.method !== 'HEAD' ? Buffer.concat(chunks) : undefined;
       const headers = new Headers();
-      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        if (!/^mf-/i.test(req.rawHeaders[i])) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      }
+      const original = req.headers['mf-original-url'];
+      const url = typeof original === 'string' ? original : `http://${req.headers.host ?? fallbackHost}${req.url}`;
       const ac = new AbortController();
       res.on('close', () => { if (!res.writableFinished) ac.abort(); });
-      const request = new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, {
-        method: req.method, headers, body, signal: ac.signal,
-      });
-      const response = await handler(request);
+      const response = await handler(new Request(url, { method: req.method, headers, body, signal: ac.signal }));
       const out = Buffer.from(await response.arrayBuffer());
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(out);
     } catch {
       req.socket.destroy();
     }
-  });
+  };
+}
+
+/** Serve `handler(request) → Response` on node:http. Resolves to { server, port, url, close() }. */
+export function listen(handler, { host = '127.0.0.1', port = 0 } = {}) {
+  return listenNode(toNodeListener(handler, `${host}:${port}`), { host, port });
+}
+
+/** Serve a node:http `(req, res)` listener. Resolves to { server, port, url, close() }. */
+export function listenNode(listener, { host = '127.0.0.1', port = 0 } = {}) {
+  const server = http.createServer(listener);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,4 +1,4 @@
-import type { Fake } from './common.mjs';
+import type { Fake, NodeListener } from './common.mjs';
 import type { MyTrackerFake } from './mytracker.mjs';
 import type { ESputnikFake } from './esputnik.mjs';
 import type { EcomailFake } from './ecomail.mjs';
@@ -30,6 +30,9 @@ export interface FakeVendors {
   /** Requests to hosts that are not a vendor (answered 599). */
   blocked: { method: string; url: string; at: number }[];
   handle(request: Request): Promise<Response>;
+  /** The router as a node:http listener: use `outboundService: { node: vendors.node }` in miniflare so that
+   *  `refuse` really drops the connection (a function outboundService turns a throw into a 500). */
+  node: NodeListener;
   reset(): void;
 }
 

@@ -1,7 +1,7 @@
 // All five fake vendors together: a router for miniflare's `outboundService` (by the vendors' real host names)
 // and `listenFakeVendors()`, which serves each fake on its own 127.0.0.1 port for `npm start`.
 // The fakes follow the vendors' docs (shared/seeds, shared/vendors.md), never src/.
-import { listen, loggablePath } from './common.mjs';
+import { listen, loggablePath, toNodeListener } from './common.mjs';
 import { createFake as mytracker } from './mytracker.mjs';
 import { createFake as esputnik } from './esputnik.mjs';
 import { createFake as ecomail } from './ecomail.mjs';
@@ -42,7 +42,7 @@ export function createFakeVendors(options = {}) {
     if (host === '127.0.0.1' || host === 'localhost') return fakes[VENDORS[Number(url.port) - basePort]];
     return undefined;
   };
-  return {
+  const vendors = {
     ...fakes,
     all: VENDORS.map((v) => fakes[v]),
     blocked,
@@ -60,7 +60,14 @@ export function createFakeVendors(options = {}) {
       for (const v of VENDORS) fakes[v].reset();
       blocked.length = 0;
     },
+    /**
+     * The same router as a node:http listener, for miniflare's `outboundService: { node: vendors.node }`:
+     * there a simulated refusal really drops the connection (the Worker's fetch() throws), whereas a
+     * function-style outboundService turns any thrown error into a 500 response.
+     */
+    node: toNodeListener((request) => vendors.handle(request)),
   };
+  return vendors;
 }
 
 /** One log line per request; secrets (auth headers, token-like query values) are never printed. */

@@ -1,0 +1,168 @@
+// The backbone end to end: ingest queue → D1 → deliveries queue → fake MyTracker, with retries, rejections,
+// dead rows, dead letters and the cron's re-enqueue of lost work.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultDeps, handleDeadLetters, runScheduled } from '../../src/worker/pipeline';
+import type { DeliveryMessage } from '../../src/worker/env';
+import { deliveries, env, fakes, makeEvent, postEvents, receivedFor, storedEvents, waitFor } from './helpers';
+
+const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);
+async function settled(order: string, vendor = 'mytracker') {
+  return waitFor(async () => {
+    const rows = await deliveries(order, vendor);
+    return rows.length > 0 && rows.every((r) => final(r.state)) ? rows : null;
+  }, { timeout: 30_000 });
+}
+const attemptsOf = async (key: string) => (await env.DB.prepare(
+  `SELECT http_status, outcome, detail FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker' ORDER BY id`).bind(key)
+  .all<{ http_status: number | null; outcome: string; detail: string }>()).results;
+
+beforeEach(async () => { await fakes.reset(); });
+
+describe('delivery pipeline', () => {
+  it('carries an event through both queues to MyTracker with the documented request', async () => {
+    const event = makeEvent();
+    expect((await postEvents(event)).status).toBe(202);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.map((r) => r.state)).toEqual(['delivered']);
+    const [req, ...more] = await receivedFor('mytracker', String(event.order_id));
+    expect(more).toEqual([]);
+    expect(req).toMatchObject({ method: 'POST', path: '/v1/order/', query: { idApp: '12345' }, status: 200, accepted: true });
+    expect(req!.headers.authorization).toBe('test-mytracker-token');
+    const body = JSON.parse(req!.body);
+    expect(body.lvid).toBe('a'.repeat(32));
+    expect(body.customUserId).toBe('cust-1');
+    expect(body.order).toMatchObject({ order_id: event.order_id, status: 'PAY', currency_code: 'EUR' });
+    expect(body.order.items).toHaveLength(2);
+  });
+
+  it('stores an event posted twice once and sends it once', async () => {
+    const event = makeEvent();
+    expect((await postEvents(event)).status).toBe(202);
+    expect((await postEvents(event)).status).toBe(202);
+    await settled(String(event.order_id));
+    await new Promise((r) => setTimeout(r, 2500)); // room for a second (wrong) delivery to show up
+    expect(await storedEvents(String(event.order_id))).toHaveLength(1);
+    expect(await receivedFor('mytracker', String(event.order_id))).toHaveLength(1);
+    expect(await deliveries(String(event.order_id), 'mytracker')).toHaveLength(1);
+  });
+
+  it('retries a 500 and delivers once', async () => {
+    await fakes.failNext('mytracker', 1, { status: 500 });
+    const event = makeEvent();
+    await postEvents(event);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.[0]).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
+    const received = await fakes.received('mytracker');
+    expect(received.filter((r) => r.accepted && r.body.includes(String(event.order_id)))).toHaveLength(1);
+    expect((await attemptsOf(rows![0]!.event_key)).map((a) => [a.http_status, a.outcome])).toEqual([[500, 'retry'], [200, 'delivered']]);
+  });
+
+  it('retries a refused connection and a timeout as network failures', async () => {
+    await fakes.failNext('mytracker', 1, { refuse: true });
+    await fakes.failNext('mytracker', 1, { delayMs: 3000 }); // VENDOR_TIMEOUT_MS is 2000 in tests
+    const event = makeEvent();
+    await postEvents(event);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.[0]).toMatchObject({ state: 'delivered', attempts: 3 });
+    const log = await attemptsOf(rows![0]!.event_key);
+    expect(log.map((a) => a.outcome)).toEqual(['retry', 'retry', 'delivered']);
+    expect(log[0]?.detail).toMatch(/network error/);
+    expect(log[1]?.detail).toMatch(/timeout after 2000 ms/);
+  });
+
+  it('honours Retry-After on a 429', async () => {
+    await fakes.failNext('mytracker', 1, { status: 429, retryAfter: 2 });
+    const event = makeEvent();
+    const started = Date.now();
+    await postEvents(event);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.[0]?.state).toBe('delivered');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('marks a 400 rejected with the vendor text and never retries it', async () => {
+    await fakes.failNext('mytracker', 1, { status: 400, body: '{"error":"Bad Request"}' });
+    const event = makeEvent();
+    await postEvents(event);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.[0]).toMatchObject({ state: 'rejected', attempts: 1, last_status: 400 });
+    expect(rows?.[0]?.last_detail).toContain('Bad Request');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await attemptsOf(rows![0]!.event_key)).toHaveLength(1);
+  });
+
+  it('gives up after MAX_ATTEMPTS and marks the row dead', async () => {
+    await fakes.down('mytracker', true);
+    try {
+      const event = makeEvent();
+      await postEvents(event);
+      const rows = await settled(String(event.order_id));
+      expect(rows?.[0]).toMatchObject({ state: 'dead', attempts: 4 });
+      expect(rows?.[0]?.last_detail).toMatch(/gave up after 4 attempts/);
+    } finally {
+      await fakes.down('mytracker', false);
+    }
+  });
+
+  it('skips an event without any MyTracker identifier, recording why', async () => {
+    const event = makeEvent({ customer: { email: 'no-ids@example.com' } });
+    await postEvents(event);
+    const rows = await settled(String(event.order_id));
+    expect(rows?.[0]).toMatchObject({ state: 'skipped', reason: 'no_identifier' });
+    expect(await receivedFor('mytracker', String(event.order_id))).toEqual([]);
+  });
+});
+
+async function insertEvent(order: string, rows: { vendor: string; state: string; next: number; claimed: number | null; attempts: number }[]) {
+  const now = Date.now();
+  const event = { ...makeEvent({ order_id: order }), key: `${order}:paid`, occurred_at: Math.floor(now / 1000), context: { source: 'server', received_at: Math.floor(now / 1000) } };
+  await env.DB.prepare(`INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`)
+    .bind(event.key, order, event.occurred_at, now, JSON.stringify(event)).run();
+  for (const r of rows) {
+    await env.DB.prepare(`INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, claimed_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`)
+      .bind(event.key, r.vendor, order, r.state, r.attempts, r.next, r.claimed, now).run();
+  }
+  return event.key;
+}
+
+describe('cron and dead letters', () => {
+  it('re-enqueues an expired claim and leaves a row waiting out its backoff alone', async () => {
+    const now = Date.now();
+    const lost = `CRON-LOST-${now}`;
+    const waiting = `CRON-WAIT-${now}`;
+    await insertEvent(lost, [{ vendor: 'mytracker', state: 'pending', next: now - 120_000, claimed: now - 1000, attempts: 1 }]);
+    await insertEvent(waiting, [{ vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 2 }]);
+    const result = await runScheduled(env, defaultDeps());
+    expect(result.requeued).toBeGreaterThanOrEqual(1);
+    const rows = await settled(lost);
+    expect(rows?.[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+    const still = await deliveries(waiting, 'mytracker');
+    expect(still[0]).toMatchObject({ state: 'retry', attempts: 2, claimed_until: null });
+    expect(await receivedFor('mytracker', waiting)).toEqual([]);
+  });
+
+  it('marks dead-lettered rows dead but never a delivered one', async () => {
+    const now = Date.now();
+    const a = await insertEvent(`DLQ-A-${now}`, [{ vendor: 'mytracker', state: 'retry', next: now, claimed: null, attempts: 3 }]);
+    const b = await insertEvent(`DLQ-B-${now}`, [{ vendor: 'mytracker', state: 'delivered', next: now, claimed: null, attempts: 1 }]);
+    const acked: string[] = [];
+    const message = (key: string) => ({ body: { key, vendor: 'mytracker' }, ack: () => acked.push(key), retry: () => {} }) as unknown as Message<DeliveryMessage>;
+    await handleDeadLetters([message(a), message(b)], env, defaultDeps());
+    expect(acked).toEqual([a, b]);
+    expect((await deliveries(`DLQ-A-${now}`))[0]?.state).toBe('dead');
+    expect((await deliveries(`DLQ-B-${now}`))[0]?.state).toBe('delivered');
+  });
+
+  it('purges events past the retention whose deliveries are final, keeping open ones', async () => {
+    const now = Date.now();
+    const old = now - 40 * 86_400_000;
+    const done = await insertEvent(`PURGE-DONE-${now}`, [{ vendor: 'mytracker', state: 'delivered', next: old, claimed: null, attempts: 1 }]);
+    const open = await insertEvent(`PURGE-OPEN-${now}`, [{ vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 1 }]);
+    await env.DB.prepare(`UPDATE events SET received_at = ?1 WHERE key IN (?2, ?3)`).bind(old, done, open).run();
+    const result = await runScheduled(env, defaultDeps());
+    expect(result.purged).toBeGreaterThanOrEqual(1);
+    expect(await storedEvents(`PURGE-DONE-${now}`)).toEqual([]);
+    expect(await deliveries(`PURGE-DONE-${now}`)).toEqual([]);
+    expect(await storedEvents(`PURGE-OPEN-${now}`)).toHaveLength(1);
+  });
+});
