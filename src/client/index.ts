@@ -11,35 +11,29 @@ declare const DEBUG: boolean;
 type Raw = any;
 /** An order entry found in dataLayer: what to send (gtag arguments as an array), its event name, its fields. */
 type Found = [entry: unknown, name: string, fields: Raw];
-/** A send not yet acknowledged: dedup key, body, when it was queued (ms). */
-type Pending = [key: string, body: string, at: number];
-/** The one localStorage value: pending sends and the keys the relay acknowledged. */
-type Saved = { p: Pending[]; k: string[] };
+/** The one localStorage value, oldest first: dedup key → body of a send not yet acknowledged, or 0 once it was. */
+type Saved = Record<string, string | 0>;
 
 const STORE = 'order-relay';
-const KEEP_PENDING = 3;
-const KEEP_KEYS = 20;
-const MAX_AGE_MS = 7 * 864e5;
+const KEEP = 20;
 const ORDER_EVENTS = ['mt_order', 'mt_refund', 'purchase', 'refund'];
 
 const w: Raw = window;
 let consent: Raw;
 let userData: Raw;
-// Used when localStorage is unavailable (blocked, or full): dedup then holds for this page view only.
-let memory: Saved = { p: [], k: [] };
+// Used when localStorage is unavailable (blocked or full): dedup then holds for this page view only.
+let memory: Saved = {};
 
 function load(): Saved {
   try {
-    const saved = JSON.parse(localStorage.getItem(STORE)!);
-    if (saved.p && saved.k) return saved;
+    return JSON.parse(localStorage.getItem(STORE)!) || memory;
   } catch (e) {
-    // Nothing stored yet, or storage blocked: fall back to memory.
+    return memory;
   }
-  return memory;
 }
 
 function save(s: Saved): void {
-  memory = { p: s.p.slice(-KEEP_PENDING), k: s.k.slice(-KEEP_KEYS) };
+  memory = Object.fromEntries(Object.entries(s).slice(-KEEP));
   try {
     localStorage.setItem(STORE, JSON.stringify(memory));
   } catch (e) {
@@ -50,8 +44,8 @@ function save(s: Saved): void {
 /** A 2xx acknowledges the key (a reload sends nothing); a final 4xx only drops the pending send. */
 function settle(key: string, acked: boolean): void {
   const s = load();
-  s.p = s.p.filter((p) => p[0] != key);
-  if (acked) s.k.push(key);
+  if (acked) s[key] = 0;
+  else delete s[key];
   save(s);
 }
 
@@ -74,11 +68,12 @@ function post(key: string, body: string): void {
   const url = endpoint + '/o';
   if (DEBUG) console.log('[order-relay] sending', key, JSON.parse(body));
   try {
-    // text/plain keeps it a CORS "simple" request: no preflight. keepalive lets it outlive the page.
-    fetch(url, { method: 'POST', body, keepalive: true, headers: { 'content-type': 'text/plain' } }).then((r) => {
+    // A string body goes as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
+    // keepalive lets it outlive the page.
+    fetch(url, { method: 'POST', body, keepalive: true }).then((r) => {
       if (DEBUG) console.log('[order-relay] answer', r.status, key);
       // 5xx and 429 stay pending for the next page view, like network errors (the rejection handler).
-      if (r.ok || (r.status > 399 && r.status < 500 && r.status != 429)) settle(key, r.ok);
+      if (r.ok || /^4(?!29)/.test('' + r.status)) settle(key, r.ok);
     }, () => {});
   } catch (e) {
     // No fetch: the beacon is fire-and-forget, so the browser taking it is the only acknowledgement there is.
@@ -102,12 +97,13 @@ function see(x: Raw): Found | undefined {
 }
 
 function relay([entry, name, o]: Found): void {
-  const f = o.ecommerce || o;
-  const id = f.order_id || f.transaction_id || o.order_id || o.transaction_id || ((f.purchase || f.refund || {}).actionField || {}).id;
+  // Fields sit flat or under `ecommerce`; the key is the order's, whichever format carries it.
+  const f = { ...o, ...o.ecommerce };
+  const id = f.order_id || f.transaction_id || ((f.purchase || f.refund || {}).actionField || {}).id;
   if (!id) return;
-  const key = [name, id, f.status || o.status, f.action_id || o.action_id].join();
+  const key = [name, id, f.status, f.action_id].join();
   const s = load();
-  if (s.k.includes(key) || s.p.some((p) => p[0] == key)) {
+  if (key in s) {
     if (DEBUG) console.log('[order-relay] already sent', key);
     return;
   }
@@ -116,7 +112,7 @@ function relay([entry, name, o]: Found): void {
     c: consent, u: userData, url: location.href, t: o.token || token,
   };
   const body = JSON.stringify(envelope);
-  s.p.push([key, body, Date.now()]);
+  s[key] = body;
   save(s);
   post(key, body);
 }
@@ -143,15 +139,15 @@ function flush(): void {
 }
 
 try {
-  const me = document.currentScript as HTMLScriptElement | null;
-  const data = me ? me.dataset : {};
-  endpoint = (data.endpoint || (me && me.src ? new URL(me.src).origin : '')).replace(/\/$/, '');
+  // Without a current script (an ES module, a callback) the endpoint is unknown: the snippet does not start.
+  const me = document.currentScript as HTMLScriptElement;
+  const data = me.dataset;
+  endpoint = (data.endpoint || new URL(me.src).origin).replace(/\/$/, '');
   token = data.token;
 
+  // Sends a previous page view left unacknowledged (network error, 5xx, 429) go again, until a 2xx or a 4xx.
   const s = load();
-  s.p = s.p.filter((p) => p[2] > Date.now() - MAX_AGE_MS);
-  save(s);
-  for (const p of s.p) post(p[0], p[1]);
+  for (const key in s) if (s[key]) post(key, s[key] as string);
 
   // Entries pushed before we loaded: the whole list is read first, so consent and user_data are the latest.
   const dl = (w.dataLayer = w.dataLayer || []);

@@ -1,0 +1,74 @@
+// Mapping preview: a canonical event or a raw dataLayer entry (as the snippet posts it) → the exact requests
+// each enabled vendor would receive, folded with the order's stored events, secrets masked. Nothing is sent
+// and nothing is stored.
+import { enabledVendors } from '../config';
+import { buildWork } from '../deliver';
+import { flag, type Env } from '../env';
+import { parseEventInput, type CanonicalEvent, type Context } from '../event';
+import { toCanonicalEvent } from '../event-key';
+import { HttpError } from '../http';
+import { fromBrowserBody } from '../normalize';
+import { foldOrder, type FoldedOrder } from '../order';
+import { orderEvents, sentEvents } from '../store';
+import { VENDORS } from '../vendors';
+import type { Skip, Work } from '../vendors/types';
+import { maskDeep, maskRequest, maskSecrets, secretsOf, type MaskedRequest } from './mask';
+
+export type VendorPreview = {
+  vendor: string; label: string; mode: 'queue' | 'flush';
+  requests: MaskedRequest[]; skipped: Skip[]; error?: string;
+};
+
+export type Preview = {
+  event: CanonicalEvent;
+  order: FoldedOrder;
+  /** Stored events of this order the preview was folded with. */
+  stored_events: number;
+  /** An event with this key is already stored: ingest would drop this one as a duplicate. */
+  duplicate: boolean;
+  vendors: VendorPreview[];
+  disabled: string[];
+};
+
+/** Mirrors ingest's DEFAULT_CURRENCY reading. */
+const defaultCurrency = (env: Env): string =>
+  (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY) ? env.DEFAULT_CURRENCY.toUpperCase() : 'EUR');
+
+export async function preview(env: Env, body: unknown, now: number, reveal: boolean): Promise<Preview> {
+  const input = fromBrowserBody(body);
+  const parsed = parseEventInput(input.event);
+  if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema', parsed.issues);
+  const context: Context = input.pageUrl
+    ? { source: 'browser', received_at: Math.floor(now / 1000), page_url: input.pageUrl }
+    : { source: 'server', received_at: Math.floor(now / 1000) };
+  const event = await toCanonicalEvent(parsed.value, context, defaultCurrency(env));
+  const stored = await orderEvents(env.DB, [event.order_id]);
+  const events = [...stored.filter((e) => e.key !== event.key), event];
+  const enabled = enabledVendors(env);
+  const secrets = secretsOf(env);
+  const consentRequired = flag(env.CONSENT_REQUIRED);
+  const vendors = await Promise.all(enabled.map(async ({ vendor, config }): Promise<VendorPreview> => {
+    const out: VendorPreview = { vendor: vendor.name, label: vendor.label, mode: vendor.mode, requests: [], skipped: [] };
+    try {
+      const sent = await sentEvents(env.DB, vendor.name, [event.order_id]);
+      const work = buildWork([event.key], events, sent);
+      // The same consent rule as the dispatcher (pipeline.deliverClaimed).
+      const denied = (w: Work) => consentRequired && (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
+      const plan = vendor.plan(work.filter((w) => !denied(w)), config);
+      out.requests = plan.requests.map((r) => maskRequest(r, secrets, reveal));
+      out.skipped = [...plan.skipped, ...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' }))];
+    } catch (err) {
+      out.error = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
+    }
+    return out;
+  }));
+  const names = enabled.map((e) => e.vendor.name);
+  return {
+    event: maskDeep(event, reveal),
+    order: maskDeep(foldOrder(events), reveal),
+    stored_events: stored.length,
+    duplicate: stored.some((e) => e.key === event.key),
+    vendors,
+    disabled: VENDORS.map((v) => v.name).filter((n) => !names.includes(n)),
+  };
+}

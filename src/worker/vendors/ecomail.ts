@@ -1,0 +1,126 @@
+// Ecomail transactions: https://docs.ecomail.cz/api-reference/transactions/create and …/update (copy in
+// shared/seeds/ecomail-tracker-transaction.txt; vendors.md §3, §9.3). `POST {base}/tracker/transaction` once per
+// order, then `PUT {base}/tracker/transaction/{order_id}`, which overwrites the whole transaction, items too.
+// Header `key: <API key>`; 1000 requests a minute, 429 with Retry-After above that.
+import type { Item } from '../event';
+import { round, type FoldedOrder, type OrderState } from '../order';
+import { classifyHttp, str, trimSlash } from './http';
+import type { Plan, PlanOptions, Skip, Vendor, VendorRequest, Work } from './types';
+
+export const ECOMAIL_BASE_URL = 'https://api2.ecomailapp.cz';
+
+export type EcomailConfig = { baseUrl: string; apiKey: string; shop?: string };
+
+type EcomailStatus = 'pending' | 'processing' | 'completed' | 'canceled';
+export type EcomailTransaction = {
+  order_id: string; email: string; shop?: string; amount: number; tax?: number; shipping?: number;
+  city?: string; country?: string; timestamp: number; status: EcomailStatus;
+};
+export type EcomailTransactionItem = {
+  code: string; title: string; category?: string; categories?: string[]; price?: number; amount: number;
+};
+export type EcomailBody = { transaction: EcomailTransaction; transaction_items: EcomailTransactionItem[] };
+
+// "canceled" with a single L is the docs' spelling.
+const STATUS: Record<OrderState, EcomailStatus> = {
+  created: 'pending', paid: 'completed', delivered: 'completed', cancelled: 'canceled', refunded: 'canceled',
+};
+
+function toItem(i: Item): EcomailTransactionItem {
+  return {
+    code: i.id,
+    title: i.name ?? i.id,
+    // `categories` is "currently not visible in the app — use category for now"; Ecomail's own sGTM template
+    // fills `category` with the GA4 categories joined by " | ".
+    ...(i.categories?.length ? { category: i.categories.join(' | '), categories: i.categories } : {}),
+    // "Total price for the given quantity": the line total (the docs; PrestaShop's module agrees, vendors.md §9.3).
+    ...(i.price !== undefined ? { price: round(i.price * i.quantity) } : {}),
+    amount: i.quantity,
+  };
+}
+
+/**
+ * The transaction to send for an order's latest state, or why there is none. Both `transaction_items` and at
+ * least one item are required, so a cancelled or fully refunded order (no items left) is sent as it stood before
+ * (its last state with items, from the plan's `before` states) with status canceled. `config.shop` (ECOMAIL_SHOP)
+ * wins over the event's `shop`: it must match the shop name the Ecomail account segments by.
+ */
+export function toEcomailBody(group: readonly Work[], config: EcomailConfig): EcomailBody | string {
+  const order = group.at(-1)!.order;
+  const email = order.customer.email;
+  if (!email) return 'no_identifier';
+  const shown = order.items.length ? order
+    : [...group].reverse().map((w) => w.before).find((b): b is FoldedOrder => !!b && b.items.length > 0);
+  if (!shown) return 'no_items';
+  const shop = config.shop ?? order.shop;
+  const transaction: EcomailTransaction = {
+    order_id: order.order_id,
+    email,
+    ...(shop ? { shop } : {}),
+    // "Total amount including tax and shipping" = our `total`.
+    amount: shown.total,
+    ...(shown.tax !== undefined ? { tax: shown.tax } : {}),
+    ...(shown.shipping !== undefined ? { shipping: shown.shipping } : {}),
+    ...(order.customer.city ? { city: order.customer.city } : {}),
+    ...(order.customer.country ? { country: order.customer.country } : {}),
+    // Unix seconds of the order's creation: a later PUT must not move the purchase date.
+    timestamp: order.created_at,
+    status: STATUS[order.state],
+  };
+  return { transaction, transaction_items: shown.items.map(toItem) };
+}
+
+function request(config: EcomailConfig, orderId: string, create: boolean, body: string, keys: string[]): VendorRequest {
+  return {
+    method: create ? 'POST' : 'PUT',
+    url: create
+      ? `${config.baseUrl}/tracker/transaction`
+      : `${config.baseUrl}/tracker/transaction/${encodeURIComponent(orderId)}`,
+    headers: { key: config.apiKey, 'Content-Type': 'application/json' },
+    body,
+    keys,
+    lane: `ecomail:${orderId}`,
+  };
+}
+
+export const ecomail: Vendor<EcomailConfig> = {
+  name: 'ecomail',
+  label: 'Ecomail',
+  mode: 'queue',
+  // The transaction carries the buyer's email to a marketing platform.
+  consentKey: 'ad_user_data',
+  secrets: ['ECOMAIL_API_KEY'],
+
+  parseConfig(env) {
+    const apiKey = str(env, 'ECOMAIL_API_KEY');
+    if (!apiKey) return null;
+    const shop = str(env, 'ECOMAIL_SHOP');
+    return { apiKey, baseUrl: trimSlash(str(env, 'ECOMAIL_BASE_URL') ?? ECOMAIL_BASE_URL), ...(shop ? { shop } : {}) };
+  },
+
+  // One request per order carrying its latest state and covering all its events: POST while Ecomail has
+  // acknowledged nothing of the order, else PUT. A repeat POST most likely adds a duplicate row (vendors.md §9.3),
+  // so the state is never POSTed twice and never sent as a POST + PUT pair. `single` (after a rejected
+  // multi-key request) gives each key its own request in one lane: the first stops the lane if it fails again.
+  plan(work, config, options: PlanOptions = {}): Plan {
+    const groups = new Map<string, Work[]>();
+    for (const w of work) groups.set(w.event.order_id, [...(groups.get(w.event.order_id) ?? []), w]);
+    const requests: VendorRequest[] = [];
+    const skipped: Skip[] = [];
+    for (const [orderId, group] of groups) {
+      const keys = group.map((w) => w.event.key);
+      const body = toEcomailBody(group, config);
+      if (typeof body === 'string') { skipped.push(...keys.map((key) => ({ key, reason: body }))); continue; }
+      const json = JSON.stringify(body);
+      const create = group[0]!.sent.length === 0;
+      if (!options.single) requests.push(request(config, orderId, create, json, keys));
+      else keys.forEach((key, i) => requests.push(request(config, orderId, create && i === 0, json, [key])));
+    }
+    return { requests, skipped };
+  },
+
+  // 2xx delivered; 429 (with Retry-After) and 5xx retry; 422 {"errors":{…}} rejected with its text. A PUT for an
+  // order Ecomail does not know (undocumented; e.g. its POST was deleted there) is rejected with the vendor's
+  // text too: replay after fixing it at Ecomail, no local state is kept for it.
+  classify: classifyHttp,
+};

@@ -1,0 +1,110 @@
+// VTmarketing server-side events: https://help.vtcdn.net/kb/serverside-integration/ (copy in
+// shared/seeds/vtmarketing-serverside.txt, vendors.md §4). `POST /v1/event/` (trailing slash as documented),
+// `Authorization: <api key>` bare, one `confirmation` per order: the vendor drops later events with the same
+// orderId (help.vtcdn.net/kb/confirmation-event/) and has no refund or cancel API.
+import type { CanonicalEvent, Customer, Item } from '../event';
+import { lineTotal, round, type FoldedOrder } from '../order';
+import { classifyHttp, str, trimSlash } from './http';
+import type { Plan, Skip, Vendor, VendorRequest, Work } from './types';
+
+export const VTMARKETING_BASE_URL = 'https://api.vtcdn.net';
+export const VTMARKETING_EVENT_PATH = '/v1/event/';
+
+export type VtMarketingConfig = { baseUrl: string; apiKey: string };
+
+type VtUser = { email: string; tel?: string; firstname?: string; lastname?: string; country?: string; city?: string };
+type VtGeneric = {
+  orderId: string; total: number; coupons?: string[]; currency: string; total_shipping?: number; phone?: string;
+};
+type VtItem = { id: string; quantity: number };
+/** The documented body: `{user, event: {confirmation: {generic, items}}}`; field names are case-sensitive. */
+export type VtConfirmation = { user: VtUser; event: { confirmation: { generic: VtGeneric; items?: VtItem[] } } };
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && x !== '')) as Partial<T>;
+}
+
+/** The customer as best known: every event of the order, this event's own values on top. */
+const customerOf = (event: CanonicalEvent, order: FoldedOrder): Customer => ({ ...order.customer, ...dropUndefined(event.customer) });
+
+/**
+ * The order as this created/paid event states it, falling back to the order just before it (a `paid` event
+ * often carries only the status). Not the latest state: a refund folded in meanwhile must not shrink the purchase.
+ */
+function purchase(event: CanonicalEvent, before: FoldedOrder | null): { items: Item[]; total: number; shipping?: number; coupons?: string[] } {
+  const items = event.items.length ? event.items : before?.items ?? [];
+  const shipping = event.shipping ?? before?.shipping;
+  const total = event.total ?? (event.items.length || !before ? round(lineTotal(items) + (shipping ?? 0)) : before.total);
+  return { items, total, shipping, coupons: event.coupons ?? before?.coupons };
+}
+
+/** The confirmation body for a created/paid event, or the reason it cannot be sent. */
+export function toVtConfirmation({ event, order, before }: Work): VtConfirmation | string {
+  const c = customerOf(event, order);
+  if (!c.email) return 'no_identifier';
+  const p = purchase(event, before);
+  const user: VtUser = {
+    email: c.email,
+    ...dropUndefined({ tel: c.phone, firstname: c.first_name, lastname: c.last_name, country: c.country, city: c.city }),
+  };
+  // `status` appears in the seed's example ("order_status") but not in its field table, and no page says what
+  // values it takes (vendors.md §8.5). The vendor keeps only the first confirmation per orderId, so a status
+  // would stay frozen at its first value anyway: it is not sent.
+  const generic: VtGeneric = {
+    orderId: event.order_id,
+    total: p.total, // "[float] including shipping" = our `total`
+    currency: event.currency,
+    ...(p.coupons?.length ? { coupons: p.coupons } : {}),
+    ...(p.shipping !== undefined ? { total_shipping: p.shipping } : {}),
+    ...(c.phone ? { phone: c.phone } : {}),
+  };
+  // Items are optional but "strongly recommended"; ids must match the product feed. A zero quantity means nothing.
+  const items = p.items.filter((i) => i.quantity > 0).map((i) => ({ id: i.id, quantity: i.quantity }));
+  return { user, event: { confirmation: { generic, ...(items.length ? { items } : {}) } } };
+}
+
+function request(config: VtMarketingConfig, body: VtConfirmation, key: string): VendorRequest {
+  return {
+    method: 'POST',
+    url: `${config.baseUrl}${VTMARKETING_EVENT_PATH}`,
+    headers: { Authorization: config.apiKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    keys: [key],
+  };
+}
+
+export const vtmarketing: Vendor<VtMarketingConfig> = {
+  name: 'vtmarketing',
+  label: 'VTmarketing',
+  mode: 'queue',
+  consentKey: 'ad_user_data',
+  secrets: ['VTMARKETING_API_KEY'],
+
+  parseConfig(env) {
+    const apiKey = str(env, 'VTMARKETING_API_KEY');
+    if (!apiKey) return null;
+    return { apiKey, baseUrl: trimSlash(str(env, 'VTMARKETING_BASE_URL') ?? VTMARKETING_BASE_URL) };
+  },
+
+  plan(work, config): Plan {
+    const requests: VendorRequest[] = [];
+    const skipped: Skip[] = [];
+    // Orders confirmed by an earlier delivery or by a request planned above: the first confirmation wins.
+    const confirmed = new Set<string>();
+    for (const w of work) {
+      const { event } = w;
+      if (event.status === 'refunded' || event.status === 'cancelled') { skipped.push({ key: event.key, reason: 'no_api' }); continue; }
+      if (event.status !== 'created' && event.status !== 'paid') { skipped.push({ key: event.key, reason: 'no_meaning' }); continue; }
+      const alreadySent = w.sent.some((s) => s.status === 'created' || s.status === 'paid');
+      if (alreadySent || confirmed.has(event.order_id)) { skipped.push({ key: event.key, reason: 'already_confirmed' }); continue; }
+      const body = toVtConfirmation(w);
+      if (typeof body === 'string') { skipped.push({ key: event.key, reason: body }); continue; }
+      confirmed.add(event.order_id);
+      requests.push(request(config, body, event.key));
+    }
+    return { requests, skipped };
+  },
+
+  // 200 {"results":{…}}; any other status is an error {"errors":[{message, description}]}.
+  classify: classifyHttp,
+};

@@ -1,0 +1,186 @@
+// Yandex Metrica CDP, simplified order upload: https://yandex.ru/dev/metrika/en/management/openapi/schema/uploadSimpleOrders
+// and https://yandex.com/dev/metrika/en/data-import/simple-orders-data (vendors.md §5; the JSON method in
+// shared/seeds is "no longer supported"). A multipart CSV part `file`, one row per order in its latest state;
+// merge_mode=SAVE replaces an order with the same id, so re-uploading a whole order is the idempotent update.
+import type { Customer } from '../event';
+import type { FoldedOrder } from '../order';
+import { classifyHttp, str, trimSlash, truncate } from './http';
+import type { Classified, Plan, Skip, Vendor, VendorRequest, VendorResponse, Work } from './types';
+
+export const YANDEX_METRICA_BASE_URL = 'https://api-metrika.yandex.net';
+export const YANDEX_METRICA_TIMEZONE = 'Europe/Moscow';
+/** Rows per upload. The file may reach 1 GB, but 5,000 API requests per day is the scarce resource. */
+export const MAX_ROWS = 5000;
+/** One header for every file: every column we can fill, empty cells where an order has no value. */
+export const COLUMNS = ['id', 'create_date_time', 'client_uniq_id', 'client_ids', 'emails', 'phones', 'order_status', 'revenue', 'currency'] as const;
+
+export type YandexConfig = { baseUrl: string; counterId: string; token: string; timeZone: string };
+type Column = (typeof COLUMNS)[number];
+export type YandexRow = Record<Column, string>;
+
+/** PAID is created + paid; no refund status exists, so a full refund counts as a cancellation. */
+const ORDER_STATUS = { created: 'IN_PROGRESS', paid: 'PAID', delivered: 'PAID', refunded: 'CANCELLED', cancelled: 'CANCELLED' } as const;
+
+/** `yyyy-MM-dd HH:mm:ss` in the counter's time zone (create_date_time is read in it and cannot be changed later). */
+export function formatDateTime(unixSeconds: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(unixSeconds * 1000));
+  const p = (type: Intl.DateTimeFormatPartTypes) => parts.find((x) => x.type === type)?.value ?? '00';
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')}`;
+}
+
+/** A plain decimal (never exponent notation), at most 4 places, no trailing zeros. */
+export function formatDecimal(x: number): string {
+  const s = x.toFixed(4);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+/** RFC 4180: quote a cell holding a delimiter, a quote or a line break; double the quotes inside. */
+export const csvCell = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+/** Digits with the country code (79995551111); the E.164 length bounds keep a typo from failing the whole file. */
+function phoneDigits(phone: string | undefined): string {
+  const digits = (phone ?? '').replace(/\D/g, '');
+  return digits.length >= 5 && digits.length <= 15 ? digits : '';
+}
+
+/** The CSV row of an order in its latest state, or null when it has none of client_ids / emails / phones. */
+export function toYandexRow(order: FoldedOrder, timeZone: string): YandexRow | null {
+  const c: Customer = order.customer;
+  const row: YandexRow = {
+    id: order.order_id,
+    create_date_time: formatDateTime(order.created_at, timeZone),
+    client_uniq_id: c.id ?? '',
+    client_ids: c.ym_client_id ?? '',
+    emails: c.email?.toLowerCase() ?? '', // the docs ask for lower case
+    phones: phoneDigits(c.phone),
+    // A partial refund or cancellation leaves the state as it was (created/paid) with the revenue reduced.
+    order_status: ORDER_STATUS[order.state],
+    revenue: formatDecimal(order.total),
+    currency: order.currency,
+  };
+  return row.client_ids || row.emails || row.phones ? row : null;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a deterministic boundary so golden fixtures are exact. */
+function fnv1a(text: string, seed = 0x811c9dc5): string {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The multipart/form-data body with one part `file` (orders.csv) and its boundary. */
+export function toMultipart(csv: string, keys: readonly string[]): { boundary: string; body: string } {
+  const seed = keys.join('\n');
+  let boundary = `order-relay-${fnv1a(seed)}${fnv1a(seed, 0x9dc5811c)}`;
+  // A boundary must not occur in the content; a CSV of order ids and emails will not hold one, but be sure.
+  while (csv.includes(boundary)) boundary += fnv1a(boundary).slice(0, 4);
+  const body = [
+    `--${boundary}`,
+    'Content-Disposition: form-data; name="file"; filename="orders.csv"',
+    'Content-Type: text/csv',
+    '',
+    csv,
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  return { boundary, body };
+}
+
+function request(config: YandexConfig, rows: readonly YandexRow[], keys: string[]): VendorRequest {
+  const csv = [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((col) => csvCell(r[col])).join(','))].join('\n') + '\n';
+  const { boundary, body } = toMultipart(csv, keys);
+  return {
+    method: 'POST',
+    url: `${config.baseUrl}/cdp/api/v1/counter/${config.counterId}/data/simple_orders?merge_mode=SAVE&delimiter_type=COMMA`,
+    headers: { Authorization: `OAuth ${config.token}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    body,
+    keys,
+  };
+}
+
+function validTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** 200 with `uploading.api_validation_status: FAILED` is a refused file; everything else is read by its HTTP status. */
+export function classifyYandex(res: VendorResponse): Classified {
+  if (res.status === 200) {
+    let status: unknown;
+    try {
+      status = (JSON.parse(res.body) as { uploading?: { api_validation_status?: unknown } }).uploading?.api_validation_status;
+    } catch { /* not JSON: the HTTP status decides */ }
+    if (status === 'FAILED') return { outcome: 'rejected', detail: truncate(`${res.status} ${res.body}`) };
+  }
+  // The quota page says 429 in Russian and 420 in English: both mean "over quota, come back later".
+  if (res.status === 420) return classifyHttp({ ...res, status: 429 });
+  return classifyHttp(res);
+}
+
+export const yandex: Vendor<YandexConfig> = {
+  // The pipeline reads `${name.toUpperCase()}_BATCH` / `_MAX_ROWS`: YANDEX_BATCH, YANDEX_MAX_ROWS.
+  name: 'yandex',
+  label: 'Yandex Metrica',
+  mode: 'flush',
+  consentKey: 'analytics_storage',
+  secrets: ['YANDEX_METRICA_TOKEN'],
+
+  parseConfig(env) {
+    const counterId = str(env, 'YANDEX_METRICA_COUNTER_ID');
+    const token = str(env, 'YANDEX_METRICA_TOKEN');
+    const timeZone = str(env, 'YANDEX_METRICA_TIMEZONE') ?? YANDEX_METRICA_TIMEZONE;
+    // A wrong time zone would store wrong, unchangeable create_date_time values: better disabled than wrong.
+    if (!counterId || !/^\d+$/.test(counterId) || !token || !validTimeZone(timeZone)) return null;
+    return { counterId, token, timeZone, baseUrl: trimSlash(str(env, 'YANDEX_METRICA_BASE_URL') ?? YANDEX_METRICA_BASE_URL) };
+  },
+
+  /**
+   * One row per order (work items of one order share its folded state), each request covering every work key of
+   * its orders. `single`: one request per order, so a refused file can be narrowed down to the order at fault.
+   */
+  plan(work, config, options = {}): Plan {
+    const skipped: Skip[] = [];
+    const orders = new Map<string, { row: YandexRow; keys: string[] }>();
+    for (const w of work) {
+      const hit = orders.get(w.order.order_id);
+      if (hit) { hit.keys.push(w.event.key); continue; }
+      const row = toYandexRow(w.order, config.timeZone);
+      if (row) orders.set(w.order.order_id, { row, keys: [w.event.key] });
+      else skipped.push({ key: w.event.key, reason: 'no_identifier' });
+    }
+    // Later work items of an order skipped above are skipped too (the row is the same).
+    const noId = new Set(skipped.map((s) => s.key));
+    for (const w of work) {
+      if (!orders.has(w.order.order_id) && !noId.has(w.event.key)) skipped.push({ key: w.event.key, reason: 'no_identifier' });
+    }
+    const list = [...orders.values()];
+    const size = options.single ? 1 : MAX_ROWS;
+    const requests: VendorRequest[] = [];
+    for (let i = 0; i < list.length; i += size) {
+      const chunk = list.slice(i, i + size);
+      requests.push(request(config, chunk.map((o) => o.row), chunk.flatMap((o) => o.keys)));
+    }
+    return { requests, skipped };
+  },
+
+  classify: classifyYandex,
+
+  checkRequest(config) {
+    return {
+      method: 'GET',
+      url: `${config.baseUrl}/management/v1/counter/${config.counterId}`,
+      headers: { Authorization: `OAuth ${config.token}` },
+      body: '',
+      keys: [],
+    };
+  },
+};
