@@ -1,7 +1,7 @@
 // order-relay's thank-you-page snippet (DESIGN.md "Client"). It forwards the RAW order entries of
 // window.dataLayer (MyTracker mt_order/mt_refund, GA4 purchase/refund, UA/Yandex ecommerce.purchase/refund) to
-// `<endpoint>/o` with visitor ids, consent, user_data, the page URL and the order token; the Worker maps them
-// (src/worker/normalize, where the envelope is specified). Budget: ≤ 1,000 bytes gzip -9 (test/client/size.test.ts).
+// the relay's `/o` with visitor ids, consent, user_data, the page URL and the order token; the Worker maps them
+// (src/worker/normalize/index.ts specifies the envelope). Budget: ≤ 1,000 bytes gzip -9 (test/client/size.test.ts).
 import type { Envelope } from '../worker/normalize';
 
 declare const DEBUG: boolean;
@@ -19,6 +19,8 @@ const KEEP = 20;
 const ORDER_EVENTS = ['mt_order', 'mt_refund', 'purchase', 'refund'];
 
 const w: Raw = window;
+let url: URL;
+let token: string | undefined;
 let consent: Raw;
 let userData: Raw;
 // Used when localStorage is unavailable (blocked or full): dedup then holds for this page view only.
@@ -26,10 +28,11 @@ let memory: Saved = {};
 
 function load(): Saved {
   try {
-    return JSON.parse(localStorage.getItem(STORE)!) || memory;
+    memory = JSON.parse(localStorage.getItem(STORE)!) || memory;
   } catch (e) {
-    return memory;
+    // Storage blocked: memory it is.
   }
+  return memory;
 }
 
 function save(s: Saved): void {
@@ -41,7 +44,7 @@ function save(s: Saved): void {
   }
 }
 
-/** A 2xx acknowledges the key (a reload sends nothing); a final 4xx only drops the pending send. */
+/** A 2xx acknowledges the key, so a reload sends nothing; a final 4xx only drops the pending send. */
 function settle(key: string, acked: boolean): void {
   const s = load();
   if (acked) s[key] = 0;
@@ -49,27 +52,10 @@ function settle(key: string, acked: boolean): void {
   save(s);
 }
 
-const cookie = (name: string): string | undefined => (document.cookie.match('(?:^|; )' + name + '=([^;]*)') || [])[1];
-
-function lvid(): string | undefined {
-  let id;
-  try {
-    id = w._tmr.getClientID();
-  } catch (e) {
-    // The MyTracker counter is absent or not loaded yet: its cookie holds the same id.
-  }
-  return id || cookie('tmr_lvid');
-}
-
-let endpoint = '';
-let token: string | undefined;
-
 function post(key: string, body: string): void {
-  const url = endpoint + '/o';
   if (DEBUG) console.log('[order-relay] sending', key, JSON.parse(body));
   try {
     // A string body goes as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
-    // keepalive lets it outlive the page.
     fetch(url, { method: 'POST', body, keepalive: true }).then((r) => {
       if (DEBUG) console.log('[order-relay] answer', r.status, key);
       // 5xx and 429 stay pending for the next page view, like network errors (the rejection handler).
@@ -77,22 +63,24 @@ function post(key: string, body: string): void {
     }, () => {});
   } catch (e) {
     // No fetch: the beacon is fire-and-forget, so the browser taking it is the only acknowledgement there is.
-    if (navigator.sendBeacon && navigator.sendBeacon(url, body)) settle(key, true);
+    if (navigator.sendBeacon(url, body)) settle(key, true);
   }
 }
 
-/** Remembers consent and user_data commands; returns the entry when it is an order we relay. */
-function see(x: Raw): Found | undefined {
+const cookie = (name: string): string | undefined => (document.cookie.match('(^|; )' + name + '=([^;]*)') || [])[2];
+
+/** Remembers consent and user_data commands; adds the entry to `found` when it is an order we relay. */
+function see(x: Raw, found: Found[]): void {
   if (typeof x[0] == 'string') {
     // gtag('consent'|'set'|'event', …) pushes its `arguments` object.
     const [command, a, b] = x;
     if (command == 'consent') consent = { ...consent, ...b };
     if (command == 'set') userData = (a == 'user_data' ? b : a.user_data) || userData;
-    if (command == 'event' && (a == 'purchase' || a == 'refund')) return [Array.from(x), a, b];
+    if (command == 'event' && (a == 'purchase' || a == 'refund')) found.push([[command, a, b], a, b]);
   } else {
     const ec = x.ecommerce || {};
     const name = ORDER_EVENTS.includes(x.event) ? x.event : ec.purchase ? 'purchase' : ec.refund && 'refund';
-    if (name) return [x, name, x];
+    if (name) found.push([x, name, x]);
   }
 }
 
@@ -100,67 +88,60 @@ function relay([entry, name, o]: Found): void {
   // Fields sit flat or under `ecommerce`; the key is the order's, whichever format carries it.
   const f = { ...o, ...o.ecommerce };
   const id = f.order_id || f.transaction_id || ((f.purchase || f.refund || {}).actionField || {}).id;
-  if (!id) return;
   const key = [name, id, f.status, f.action_id].join();
   const s = load();
-  if (key in s) {
-    if (DEBUG) console.log('[order-relay] already sent', key);
-    return;
+  if (!id || key in s) return;
+  let lvid;
+  try {
+    lvid = w._tmr.getClientID();
+  } catch (e) {
+    // The MyTracker counter is absent or not loaded yet: its cookie holds the same id.
   }
   const envelope: Envelope = {
-    v: 1, e: entry, ids: { lvid: lvid(), ym: cookie('_ym_uid'), vt: cookie('_vt_user') },
+    v: 1, e: entry, ids: { lvid: lvid || cookie('tmr_lvid'), ym: cookie('_ym_uid'), vt: cookie('_vt_user') },
     c: consent, u: userData, url: location.href, t: o.token || token,
   };
-  const body = JSON.stringify(envelope);
-  s[key] = body;
+  const body = (s[key] = JSON.stringify(envelope));
   save(s);
   post(key, body);
 }
 
-const found: Found[] = [];
-
-function scan(x: unknown): void {
-  try {
-    const order = see(x);
-    if (order) found.push(order);
-  } catch (e) {
-    if (DEBUG) console.log('[order-relay] skipped', x, e);
+/** Calls `f` on each item: one bad entry neither stops the others nor reaches the page. */
+function each<T>(list: T[], f: (x: T) => void): void {
+  for (const x of list) {
+    try {
+      f(x);
+    } catch (e) {
+      if (DEBUG) console.log('[order-relay] skipped', x, e);
+    }
   }
 }
 
-function flush(): void {
-  for (const order of found.splice(0)) {
-    try {
-      relay(order);
-    } catch (e) {
-      if (DEBUG) console.log('[order-relay] not sent', order, e);
-    }
-  }
+/** Reads every entry before relaying the orders among them, so the consent and user_data sent are the latest. */
+function handle(entries: unknown[]): void {
+  const found: Found[] = [];
+  each(entries, (x) => see(x, found));
+  each(found, relay);
 }
 
 try {
   // Without a current script (an ES module, a callback) the endpoint is unknown: the snippet does not start.
   const me = document.currentScript as HTMLScriptElement;
-  const data = me.dataset;
-  endpoint = (data.endpoint || new URL(me.src).origin).replace(/\/$/, '');
-  token = data.token;
+  url = new URL('/o', me.dataset.endpoint || me.src);
+  token = me.dataset.token;
+  // What a previous page view left unacknowledged (network error, 5xx, 429), sent once dataLayer is hooked.
+  const pending = Object.entries(load());
 
-  // Sends a previous page view left unacknowledged (network error, 5xx, 429) go again, until a 2xx or a 4xx.
-  const s = load();
-  for (const key in s) if (s[key]) post(key, s[key] as string);
-
-  // Entries pushed before we loaded: the whole list is read first, so consent and user_data are the latest.
   const dl = (w.dataLayer = w.dataLayer || []);
-  dl.forEach(scan);
-  // Chain to whatever push is there (Array's, or GTM's own wrapper; GTM loading later wraps ours the same way).
+  handle(dl);
+  // Chain to whatever push is there (Array's, or GTM's wrapper); GTM loading later wraps ours the same way.
   const push = dl.push;
   dl.push = function (this: unknown, ...entries: unknown[]) {
     const result = push.apply(this, entries);
-    entries.forEach(scan);
-    flush();
+    handle(entries);
     return result;
   };
-  flush();
+  for (const [key, body] of pending) if (body) post(key, body);
 } catch (e) {
   if (DEBUG) console.log('[order-relay] not started', e);
 }

@@ -131,7 +131,8 @@ export const yandex: Vendor<YandexConfig> = {
   name: 'yandex',
   label: 'Yandex Metrica',
   mode: 'flush',
-  consentKey: 'analytics_storage',
+  // The rows carry e-mails and phones for a third party to link to visits: the same key as MyTracker's.
+  consentKey: 'ad_user_data',
   secrets: ['YANDEX_METRICA_TOKEN'],
 
   parseConfig(env) {
@@ -156,11 +157,6 @@ export const yandex: Vendor<YandexConfig> = {
       const row = toYandexRow(w.order, config.timeZone);
       if (row) orders.set(w.order.order_id, { row, keys: [w.event.key] });
       else skipped.push({ key: w.event.key, reason: 'no_identifier' });
-    }
-    // Later work items of an order skipped above are skipped too (the row is the same).
-    const noId = new Set(skipped.map((s) => s.key));
-    for (const w of work) {
-      if (!orders.has(w.order.order_id) && !noId.has(w.event.key)) skipped.push({ key: w.event.key, reason: 'no_identifier' });
     }
     const list = [...orders.values()];
     const size = options.single ? 1 : MAX_ROWS;
