@@ -31,6 +31,14 @@ export async function handleIngest(messages: readonly Message<IngestMessage>[], 
   for (const e of events) log('info', 'event_stored', { key: e.key, order_id: e.order_id, status: e.status, source: e.context.source });
   const queueVendors = new Set<string>(enabled.filter((e) => e.vendor.mode === 'queue').map((e) => e.vendor.name));
   const toQueue = created.filter((row) => queueVendors.has(row.vendor));
+  // A redelivered batch may have stored its rows last time and failed before enqueueing them.
+  if (messages.some((m) => m.attempts > 1)) {
+    const keys = events.map((e) => e.key);
+    for (const vendor of queueVendors) {
+      const open = (await store.deliveryRows(env.DB, vendor, keys)).filter((r) => r.state === 'pending' && r.claimed_until === null);
+      toQueue.push(...open.filter((r) => !toQueue.some((q) => q.event_key === r.event_key && q.vendor === vendor)));
+    }
+  }
   for (let i = 0; i < toQueue.length; i += 100) {
     await env.DELIVERIES.sendBatch(toQueue.slice(i, i + 100).map((row) => ({ body: { key: row.event_key, vendor: row.vendor } })));
   }

@@ -1,6 +1,7 @@
 // Ingest: every status code of both doors, all-or-nothing validation, nothing queued for a refused body.
 import { describe, expect, it } from 'vitest';
-import { call, makeEvent, postBrowser, postEvents, storedEvents, waitFor } from './helpers';
+import worker from '../../src/worker/index';
+import { call, env, makeEvent, postBrowser, postEvents, S2S_TOKEN, storedEvents, waitFor } from './helpers';
 
 describe('POST /v1/events (back office)', () => {
   it('accepts one event with 202 and its key, and stores it via the queue', async () => {
@@ -58,6 +59,17 @@ describe('POST /v1/events (back office)', () => {
     const ok = await postEvents(JSON.stringify(event).replace('"loyalty_tier"', '"__proto__":{"polluted":true},"loyalty_tier"'));
     expect(ok.status).toBe(202);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 503 and accepts nothing when the queue refuses', async () => {
+    const refusing = { ...env, INGEST: { sendBatch: async () => { throw new Error('queue unavailable'); } } } as unknown as typeof env;
+    const request = new Request('https://relay.shop.example/v1/events', {
+      method: 'POST', headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(makeEvent()),
+    });
+    const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], refusing);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect((await res.json<{ error: string }>()).error).toBe('unavailable');
   });
 
   it('answers other methods with 405 and unknown paths with 404', async () => {
