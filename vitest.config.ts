@@ -41,6 +41,8 @@ export default defineConfig({
       },
       { test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] } },
       { test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000 } },
+      // Debian Chromium against `wrangler dev` (test/browser/harness.ts); .ci/run installs chromium.
+      { test: { name: 'browser', environment: 'node', include: ['test/browser/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 180_000 } },
     ],
   },
 });
