@@ -1,13 +1,13 @@
 // The Worker's entry: routes and bindings only. Logic lives in the modules it wires together.
+import { handleAdmin } from './admin';
 import { serveClient } from './assets';
-import { enabledVendors } from './config';
 import { demoPage } from './demo';
 import { flag, type DeliveryMessage, type Env, type IngestMessage } from './env';
 import { HttpError, errorResponse, json } from './http';
 import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
+import { health } from './health';
 import { log } from './log';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
-import { VENDORS } from './vendors';
 
 const allow = (methods: string) => new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
 
@@ -27,10 +27,8 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
     if (method !== 'GET' && method !== 'HEAD') throw allow('GET, HEAD');
     return serveClient(request, path) ?? json({ error: 'not_found', message: 'Not built' }, 404);
   }
-  if (path === '/health') {
-    const enabled = enabledVendors(env).map((e) => e.vendor.name);
-    return json({ ok: true, vendors: enabled, disabled: VENDORS.map((v) => v.name).filter((n) => !enabled.includes(n)) });
-  }
+  if (path === '/health') return health(env, Date.now());
+  if (path === '/admin' || path.startsWith('/admin/')) return handleAdmin(request, env, url);
   if ((path === '/' || path === '/demo') && flag(env.DEMO) && method === 'GET') return demoPage(url);
   throw new HttpError(404, 'not_found', `No route for ${path}`);
 }

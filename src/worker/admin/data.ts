@@ -6,7 +6,7 @@ import type { Env } from '../env';
 import type { Status } from '../event';
 import { foldOrder, type FoldedOrder } from '../order';
 import type { DeliveryRow, DeliveryState } from '../store';
-import { VENDORS } from '../vendors';
+import { VENDORS, vendorByName } from '../vendors';
 import { truncate } from '../vendors/http';
 import { maskDeep, maskField, maskText, secretsOf } from './mask';
 import { STATES, countByVendorState, latestEvents, orderLedger, type AttemptRow, type StoredEvent } from './queries';
@@ -72,8 +72,8 @@ export async function ledger(env: Env, orderId: string, reveal: boolean, now: nu
   if (!stored.length && !deliveries.length) return null;
   const secrets = secretsOf(env);
   const text = (t: string | null) => maskText(t === null ? null : truncate(t, DETAIL_MAX), secrets, reveal);
-  const enabled = new Set(enabledVendors(env).map((e) => e.vendor.name));
-  const names = [...new Set([...VENDORS.map((v) => v.name), ...deliveries.map((d) => d.vendor)])];
+  const enabled = new Set<string>(enabledVendors(env).map((e) => e.vendor.name));
+  const names = [...new Set<string>([...VENDORS.map((v) => v.name), ...deliveries.map((d) => d.vendor)])];
   return {
     order_id: orderId,
     order: stored.length ? maskDeep(foldOrder(stored.map((e) => e.event)), reveal) : null,
@@ -83,7 +83,7 @@ export async function ledger(env: Env, orderId: string, reveal: boolean, now: nu
       replayable: d.state !== 'delivered' && !(d.claimed_until !== null && d.claimed_until >= now),
     })),
     attempts: attempts.map((a) => ({ ...a, detail: text(a.detail) })),
-    vendors: names.map((name) => ({ name, label: VENDORS.find((v) => v.name === name)?.label ?? name, enabled: enabled.has(name) }))
+    vendors: names.map((name) => ({ name, label: vendorByName(name)?.label ?? name, enabled: enabled.has(name) }))
       .filter((v) => v.enabled || deliveries.some((d) => d.vendor === v.name)),
   };
 }

@@ -20,6 +20,8 @@ export type VendorPreview = {
 };
 
 export type Preview = {
+  /** The page format the input was read as (`canonical`, `mytracker`, `ga4`, `ua`). */
+  format: string;
   event: CanonicalEvent;
   order: FoldedOrder;
   /** Stored events of this order the preview was folded with. */
@@ -34,13 +36,26 @@ export type Preview = {
 const defaultCurrency = (env: Env): string =>
   (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY) ? env.DEFAULT_CURRENCY.toUpperCase() : 'EUR');
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * What the snippet would post for `body`: an envelope or a canonical event as they are, a bare dataLayer entry
+ * (gtag() arguments, or an object with neither `order_id` nor `status`) wrapped in an envelope.
+ */
+export function asBrowserBody(body: unknown): unknown {
+  if (Array.isArray(body)) return { v: 1, e: body };
+  if (!isObject(body) || ('v' in body && 'e' in body) || 'order_id' in body || 'status' in body) return body;
+  return { v: 1, e: body };
+}
+
 export async function preview(env: Env, body: unknown, now: number, reveal: boolean): Promise<Preview> {
-  const input = fromBrowserBody(body);
+  const input = fromBrowserBody(asBrowserBody(body));
   const parsed = parseEventInput(input.event);
   if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema', parsed.issues);
-  const context: Context = input.pageUrl
-    ? { source: 'browser', received_at: Math.floor(now / 1000), page_url: input.pageUrl }
-    : { source: 'server', received_at: Math.floor(now / 1000) };
+  const received = Math.floor(now / 1000);
+  const context: Context = input.format && input.format !== 'canonical'
+    ? { source: 'browser', received_at: received, ...(input.pageUrl ? { page_url: input.pageUrl } : {}) }
+    : { source: 'server', received_at: received };
   const event = await toCanonicalEvent(parsed.value, context, defaultCurrency(env));
   const stored = await orderEvents(env.DB, [event.order_id]);
   const events = [...stored.filter((e) => e.key !== event.key), event];
@@ -64,6 +79,7 @@ export async function preview(env: Env, body: unknown, now: number, reveal: bool
   }));
   const names = enabled.map((e) => e.vendor.name);
   return {
+    format: input.format ?? 'canonical',
     event: maskDeep(event, reveal),
     order: maskDeep(foldOrder(events), reveal),
     stored_events: stored.length,

@@ -12,7 +12,8 @@ export type StateCount = { vendor: string; state: DeliveryState; n: number };
 /** Rows per vendor and state whose state changed since `since` (epoch ms). */
 export async function countByVendorState(db: D1Database, since: number): Promise<StateCount[]> {
   const { results } = await db.prepare(
-    `SELECT vendor, state, count(*) AS n FROM deliveries WHERE updated_at >= ?1 GROUP BY vendor, state`)
+    // `+` keeps the planner on deliveries_updated (a range of the window) rather than scanning deliveries_due.
+    `SELECT vendor, state, count(*) AS n FROM deliveries WHERE updated_at >= ?1 GROUP BY +vendor, +state`)
     .bind(since).all<StateCount>();
   return results;
 }
@@ -113,8 +114,9 @@ export async function failingStreaks(db: D1Database, since: number): Promise<Fai
   const { results } = await db.prepare(
     `WITH failing AS (SELECT vendor, created_at FROM deliveries
                       WHERE state IN ('retry', 'dead', 'rejected') AND updated_at >= ?1),
-          last AS (SELECT v.vendor, (SELECT d.updated_at FROM deliveries d WHERE d.vendor = v.vendor
-                                     AND d.state = 'delivered' AND d.updated_at >= ?1
+          -- Walks deliveries_updated back from the newest row: a healthy vendor's last delivery is near the top.
+          last AS MATERIALIZED (SELECT v.vendor, (SELECT d.updated_at FROM deliveries d WHERE +d.vendor = v.vendor
+                                     AND +d.state = 'delivered' AND d.updated_at >= ?1
                                      ORDER BY d.updated_at DESC LIMIT 1) AS delivered_at
                    FROM (SELECT DISTINCT vendor FROM failing) v)
      SELECT f.vendor, count(*) AS failing, min(f.created_at) AS since, l.delivered_at AS last_delivered
