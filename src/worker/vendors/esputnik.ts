@@ -122,6 +122,7 @@ export function toESputnikEvent(work: Work, state: FoldedOrder, first: boolean):
     ({ eventTypeKey: type, keyValue: key, params: toParams(work.order, null, status) });
   switch (work.event.status) {
     case 'created':
+      // A created that arrives after eSputnik has the order must not re-create (and reset) it.
       return first ? whole('orderCreated', 'INITIALIZED') : whole('orderUpdated', STATUS[state.state]);
     case 'paid':
       return whole(first ? 'orderCreated' : 'orderUpdated', STATUS[state.state]);
