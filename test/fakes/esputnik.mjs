@@ -120,13 +120,16 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     errorBody: (status) => ({ error: status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Error' }),
     onReset() { contacts.clear(); orders.clear(); dropped.length = 0; nextId = 1; },
     process(ctx) {
+      const info = matchPath(ctx.path, '/api/v1/account/info/?');
       const m = matchPath(ctx.path, '/api/v1/(contact|event)/?');
-      if (!m) return err(404, 'Not Found');
-      if (ctx.method !== 'POST') return err(405, 'Method Not Allowed');
+      if (!m && !info) return err(404, 'Not Found');
+      if (ctx.method !== (info ? 'GET' : 'POST')) return err(405, 'Method Not Allowed');
       const auth = /^Basic\s+(\S+)$/i.exec(ctx.headers.get('authorization') ?? '');
       const decoded = auth ? Buffer.from(auth[1], 'base64').toString('utf8') : '';
       // Any username; the password is the API key.
       if (!decoded.includes(':') || decoded.slice(decoded.indexOf(':') + 1) !== apiKey) return err(401, 'Unauthorized');
+      // "Testing your API connection": GET /api/v1/account/info answers the account's details.
+      if (info) return json(200, { userEmail: 'owner@example.com', organisationName: 'Fake eSputnik account' });
       if (!isMediaType(ctx.headers.get('content-type'), 'application/json')) return err(415, 'Content-Type must be application/json');
       let b;
       try { b = JSON.parse(ctx.body); } catch { return err(400, 'Malformed JSON'); }
