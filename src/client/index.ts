@@ -9,8 +9,8 @@ declare const DEBUG: boolean;
 // Page data is untyped and may be anything: every read of it sits inside a try/catch.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Raw = any;
-/** An order entry found in dataLayer: what to send (gtag arguments as an array), its event name, its fields. */
-type Found = [entry: unknown, name: string, fields: Raw];
+/** An order entry found in dataLayer: what to send (gtag arguments as an array) and its fields (with `event`). */
+type Found = [entry: unknown, fields: Raw];
 /** The one localStorage value, oldest first: dedup key → body of a send not yet acknowledged, or 0 once it was. */
 type Saved = Record<string, string | 0>;
 
@@ -76,19 +76,18 @@ function see(x: Raw, found: Found[]): void {
     const [command, a, b] = x;
     if (command == 'consent') consent = { ...consent, ...b };
     if (command == 'set') userData = (a == 'user_data' ? b : a.user_data) || userData;
-    if (command == 'event' && (a == 'purchase' || a == 'refund')) found.push([[command, a, b], a, b]);
+    if (command == 'event' && (a == 'purchase' || a == 'refund')) found.push([[command, a, b], { ...b, event: a }]);
   } else {
     const ec = x.ecommerce || {};
-    const name = ORDER_EVENTS.includes(x.event) ? x.event : ec.purchase ? 'purchase' : ec.refund && 'refund';
-    if (name) found.push([x, name, x]);
+    if (ORDER_EVENTS.includes(x.event) || ec.purchase || ec.refund) found.push([x, x]);
   }
 }
 
-function relay([entry, name, o]: Found): void {
+function relay([entry, o]: Found): void {
   // Fields sit flat or under `ecommerce`; the key is the order's, whichever format carries it.
   const f = { ...o, ...o.ecommerce };
   const id = f.order_id || f.transaction_id || ((f.purchase || f.refund || {}).actionField || {}).id;
-  const key = [name, id, f.status, f.action_id].join();
+  const key = [o.event, !f.refund, id, f.status, f.action_id].join();
   const s = load();
   if (!id || key in s) return;
   let lvid;

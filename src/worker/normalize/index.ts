@@ -1,18 +1,83 @@
-// Browser bodies → canonical event input. The snippet posts an envelope around the raw dataLayer entry; a
-// canonical event (as the back office sends it) is accepted too, e.g. from a shop's own script.
+// Browser bodies → canonical event input (DESIGN.md "dataLayer → canonical"). The snippet (src/client) posts the
+// RAW dataLayer entry in an envelope; one module per page format maps it. A canonical event posted as is (a shop's
+// own script, no envelope) is accepted too, with an optional `token` beside its fields.
+//
+// The envelope, `POST /o` as text/plain JSON (a contract with every deployed snippet: add keys, never rename):
+//   { "v": 1,                         version of this envelope
+//     "e": <entry>,                   the dataLayer entry as pushed; gtag() `arguments` as an array
+//     "ids": { "lvid"?, "ym"?, "vt"? },  visitor ids: MyTracker lvid (_tmr.getClientID() or cookie tmr_lvid),
+//                                     Yandex ClientID (cookie _ym_uid), VTmarketing (cookie _vt_user)
+//     "c"?: { ad_storage?, … },       Consent Mode state: every gtag('consent', 'default'|'update', {…}) merged in order
+//     "u"?: { email?, … },            GA4 user_data from the latest gtag('set', 'user_data', {…})
+//     "url": "https://…",             location.href of the page
+//     "t"?: "<exp>.<sig>" }           the signed-order token (script data-token, or `token` on the push)
+// Page-collected values (ids, c, u) are kept only where valid: a bad cookie never sinks an order.
+import * as v from 'valibot';
 import { HttpError } from '../http';
+import { toIssues } from '../event';
+import { invalid, isObject, type Draft, type Extras, type FormatName, type Raw } from './common';
+import { ga4 } from './ga4';
+import { mytracker } from './mytracker';
+import { ua } from './ua';
+
+export type { Draft, Extras, FormatName } from './common';
+
+/** First match wins: UA before GA4, since GTM's UA setups push `{event: 'purchase', ecommerce: {purchase: …}}`. */
+const FORMATS = [mytracker, ua, ga4] as const;
+
+export const EnvelopeSchema = v.object({
+  v: v.literal(1, 'v: only envelope version 1 is known'),
+  e: v.unknown(),
+  ids: v.optional(v.object({ lvid: v.optional(v.unknown()), ym: v.optional(v.unknown()), vt: v.optional(v.unknown()) })),
+  c: v.optional(v.unknown()),
+  u: v.optional(v.unknown()),
+  url: v.optional(v.string()),
+  t: v.optional(v.string()),
+});
+/** What the snippet sends (it imports this type only). */
+export type Envelope = v.InferInput<typeof EnvelopeSchema>;
 
 export type BrowserInput = {
   /** Unvalidated canonical event input: ingest validates it with the one schema. */
   event: unknown;
   token?: unknown;
   pageUrl?: string;
+  /** Which page format the entry was (`canonical` when posted without an envelope), for logs. */
+  format?: FormatName | 'canonical';
 };
 
-export function fromBrowserBody(body: unknown): BrowserInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'invalid_event', 'Body must be a JSON object');
+const isEnvelope = (body: Raw): boolean => 'v' in body && 'e' in body;
+
+/** gtag('event', 'purchase' | 'refund', params) → `{...params, event}`, the object form GA4 documents. */
+function fromGtagArguments(args: unknown[]): Raw {
+  const [command, name, params] = args;
+  if (command !== 'event' || (name !== 'purchase' && name !== 'refund')) {
+    invalid(`gtag(${JSON.stringify(command)}, ${JSON.stringify(name)}, …) is not an order: expected gtag('event', 'purchase' | 'refund', {…})`);
   }
-  const { token, ...event } = body as Record<string, unknown>;
-  return { event, token };
+  if (params !== undefined && !isObject(params)) invalid(`gtag('event', '${name}', …): the parameters must be an object`);
+  return { ...params, event: name };
+}
+
+/** A raw dataLayer entry (an object, or gtag() arguments as an array) → canonical event input and its format. */
+export function fromDataLayerEntry(entry: unknown, extras: Extras = {}): { format: FormatName; event: Draft } {
+  const x = Array.isArray(entry) ? fromGtagArguments(entry) : entry;
+  if (!isObject(x)) invalid('The dataLayer entry must be an object or gtag() arguments');
+  const format = FORMATS.find((f) => f.matches(x));
+  if (!format) {
+    invalid(`Not an order entry (event ${JSON.stringify(x.event ?? null)}): expected mt_order, mt_refund, purchase, refund or ecommerce.purchase / ecommerce.refund`);
+  }
+  return { format: format.name, event: format.toEvent(x, extras) };
+}
+
+export function fromBrowserBody(body: unknown): BrowserInput {
+  if (!isObject(body)) throw new HttpError(400, 'invalid_event', 'Body must be a JSON object');
+  if (!isEnvelope(body)) {
+    const { token, ...event } = body;
+    return { event, token, format: 'canonical' };
+  }
+  const parsed = v.safeParse(EnvelopeSchema, body);
+  if (!parsed.success) invalid('The body is not a valid snippet envelope', toIssues(parsed.issues));
+  const { e, ids, c, u, url, t } = parsed.output;
+  const { format, event } = fromDataLayerEntry(e, { ids, consent: c, userData: u });
+  return { event, token: t, pageUrl: url, format };
 }

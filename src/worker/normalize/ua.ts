@@ -1,0 +1,59 @@
+// Universal Analytics Enhanced Ecommerce and Yandex Metrica e-commerce, which reads the same shape
+// (https://developers.google.com/analytics/devguides/collection/ua/gtm/enhanced-ecommerce#purchases,
+// https://yandex.ru/support/metrica/ecommerce/data.html, vendors.md §6.3):
+// `{ecommerce: {currencyCode, purchase | refund: {actionField: {id, revenue, tax, shipping, coupon}, products}}}`.
+// Money: UA defines `revenue` as "the total revenue or grand total associated with the transaction", which "may
+// include shipping, tax costs, or other adjustments" (analytics.js enhanced ecommerce, "Action data"): shops that
+// follow it send what the customer pays, so it is the canonical `total` as is. Without `revenue`, UA and Yandex sum
+// price × quantity themselves; we leave `total` out and the order fold does the same. A refund without products
+// refunds the whole order (Yandex has no refund action; UA's is the same shape as purchase).
+import * as v from 'valibot';
+import { categories, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, isObject, list, obj, orderId, text } from './common';
+import type { Draft, Format, Raw } from './common';
+
+const Action = v.looseObject({
+  actionField: v.optional(v.looseObject({}, 'actionField must be an object')),
+  products: v.optional(v.array(v.looseObject({}), 'products must be a list of objects')),
+});
+const UaShape = v.looseObject({ ecommerce: v.looseObject({ purchase: v.optional(Action), refund: v.optional(Action) }) });
+
+/** A productFieldObject; `category` holds up to five levels separated by "/". */
+export function fromUaProduct(p: Raw): Draft {
+  const category = text(p.category);
+  return compact({
+    id: text(first(p.id, p.name)),
+    name: text(p.name),
+    quantity: p.quantity,
+    price: p.price,
+    // Yandex's `discount` (vendors.md §6.3) read as GA4's: per unit, `price` already after it.
+    discount: p.discount,
+    brand: text(p.brand),
+    variant: text(p.variant),
+    categories: typeof category === 'string' ? categories(category.split('/')) : undefined,
+    coupon: text(p.coupon),
+  });
+}
+
+export const ua: Format = {
+  name: 'ua',
+  matches: (entry) => isObject(obj(entry.ecommerce).purchase) || isObject(obj(entry.ecommerce).refund),
+  toEvent(entry, extras) {
+    checkShape(UaShape, entry, 'ecommerce');
+    const ec = obj(entry.ecommerce);
+    const purchase = isObject(ec.purchase);
+    const action = obj(purchase ? ec.purchase : ec.refund);
+    const af = obj(action.actionField);
+    return compact({
+      order_id: orderId(af.id, `ecommerce.${purchase ? 'purchase' : 'refund'}.actionField.id`),
+      status: purchase ? 'paid' : 'refunded',
+      currency: text(first(ec.currencyCode, ec.currency)),
+      total: af.revenue,
+      tax: af.tax,
+      shipping: af.shipping,
+      coupons: coupons(af.coupon),
+      items: list(action.products).map(fromUaProduct),
+      customer: customerOf(fieldsOf(entry), extras),
+      consent: consentOf(extras.consent),
+    });
+  },
+};
