@@ -124,9 +124,10 @@ function handle(entries: unknown[]): void {
 }
 
 try {
-  // Without a current script (an ES module, a callback) the endpoint is unknown: the snippet does not start.
+  // `o` beside `s.js` (so a path prefix such as /relay/ is kept), or under data-endpoint (an origin, or a URL
+  // ending in /). Without a current script (an ES module, a callback) the snippet does not start.
   const me = document.currentScript as HTMLScriptElement;
-  url = new URL('/o', me.dataset.endpoint || me.src);
+  url = new URL('o', me.dataset.endpoint || me.src);
   token = me.dataset.token;
   // What a previous page view left unacknowledged (network error, 5xx, 429), sent once dataLayer is hooked.
   const pending = Object.entries(load());

@@ -205,9 +205,11 @@ describe('the envelope', () => {
   });
 
   it.each([
-    ['the script origin', 'https://shop.example/s.js?v=3', undefined, 'https://shop.example/o'],
+    ['beside the script', 'https://shop.example/s.js?v=3', undefined, 'https://shop.example/o'],
     ['data-endpoint', 'https://cdn.example.net/assets/s.js', 'https://relay.example.net', 'https://relay.example.net/o'],
     ['data-endpoint with a trailing slash', 'https://cdn.example.net/s.js', 'https://relay.example.net/', 'https://relay.example.net/o'],
+    ['data-endpoint with a path', 'https://cdn.example.net/s.js', 'https://shop.example/relay/', 'https://shop.example/relay/o'],
+    ['the script directory under a path prefix', 'https://shop.example/relay/s.js', undefined, 'https://shop.example/relay/o'],
   ])('posts to %s', (_what, src, endpoint, url) => {
     loadSnippet({ src, endpoint });
     push(MT_ORDER);
