@@ -80,8 +80,10 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
   if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', parsed.issues);
   const seconds = Math.floor(now / 1000);
   if (flag(env.REQUIRE_SIGNATURE)) {
-    const check = await verifyOrderToken(String(env.SIGNING_SECRET ?? ''), parsed.value.order_id, input.token, seconds);
-    if (!env.SIGNING_SECRET || !check.ok) throw new HttpError(401, 'invalid_signature', `Order token ${check.ok ? 'cannot be checked' : check.reason}`);
+    // Without a secret no token can be valid: refuse (and never hand crypto an empty key).
+    if (!env.SIGNING_SECRET) throw new HttpError(401, 'invalid_signature', 'Order tokens cannot be checked: SIGNING_SECRET is not set');
+    const check = await verifyOrderToken(env.SIGNING_SECRET, parsed.value.order_id, input.token, seconds);
+    if (!check.ok) throw new HttpError(401, 'invalid_signature', `Order token ${check.reason}`);
   }
   const context: Context = {
     source: 'browser', received_at: seconds,
