@@ -110,6 +110,11 @@ export function toMyTrackerEvent({ event, order, before }: Work): MyTrackerEvent
 
 const bytes = (s: string): number => new TextEncoder().encode(s).length;
 
+type Body = { key: string; order: string; json: string; bytes: number };
+/** ≤ 20 elements and ≤ 10 KB as the JSON array `[a,b,…]`. */
+const fits = (pack: readonly Body[]): boolean =>
+  pack.length <= MAX_BATCH_ORDERS && pack.reduce((n, b) => n + b.bytes, 1 + pack.length) <= MAX_BODY_BYTES;
+
 function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: string, keys: string[]): VendorRequest {
   return {
     method: 'POST',
@@ -117,6 +122,13 @@ function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: 
     headers: { Authorization: config.token, 'Content-Type': 'application/json' },
     body, keys,
   };
+}
+
+/** One event alone goes to `order`; more to `orderBatch`. */
+function packRequest(config: MyTrackerConfig, pack: readonly Body[]): VendorRequest {
+  return pack.length === 1
+    ? request(config, 'order', pack[0]!.json, [pack[0]!.key])
+    : request(config, 'orderBatch', `[${pack.map((b) => b.json).join(',')}]`, pack.map((b) => b.key));
 }
 
 export const mytracker: Vendor<MyTrackerConfig> = {
@@ -139,34 +151,40 @@ export const mytracker: Vendor<MyTrackerConfig> = {
 
   plan(work, config, options = {}): Plan {
     const skipped: Skip[] = [];
-    const bodies: { key: string; order: string; json: string }[] = [];
+    const bodies: Body[] = [];
     for (const w of work) {
       const body = toMyTrackerEvent(w);
       if (typeof body === 'string') skipped.push({ key: w.event.key, reason: body });
-      else bodies.push({ key: w.event.key, order: w.event.order_id, json: JSON.stringify(body) });
+      else {
+        const json = JSON.stringify(body);
+        bodies.push({ key: w.event.key, order: w.event.order_id, json, bytes: bytes(json) });
+      }
     }
+    // Events of one order go one after another (ADD before PAY before REFUND): a lane per order.
     if (!config.batch || options.single) {
-      return { skipped, requests: bodies.map((b) => request(config, 'order', b.json, [b.key])) };
+      return { skipped, requests: bodies.map((b) => ({ ...request(config, 'order', b.json, [b.key]), lane: `order:${b.order}` })) };
     }
     // orderBatch elements are whole `order` method bodies, identifiers included: the docs' flat example has no
     // user id although the page requires one, and the sibling registrationBatch takes full single bodies
-    // (vendors.md §9.2). Events of one order stay in one request so their ADD → PAY → REFUND order holds.
-    const groups = new Map<string, typeof bodies>();
+    // (vendors.md §9.2). Events of one order stay in one request so their ADD → PAY → REFUND order holds; an
+    // order with more than one request can take is cut into consecutive requests sharing a lane.
+    const groups = new Map<string, Body[]>();
     for (const b of bodies) groups.set(b.order, [...(groups.get(b.order) ?? []), b]);
-    const packs: (typeof bodies)[] = [];
-    let pack: typeof bodies = [];
-    const size = (p: typeof bodies) => bytes(`[${p.map((b) => b.json).join(',')}]`);
-    for (const group of groups.values()) {
-      const next = [...pack, ...group];
-      if (pack.length && (next.length > MAX_BATCH_ORDERS || size(next) > MAX_BODY_BYTES)) {
-        packs.push(pack);
-        pack = [...group];
-      } else pack = next;
+    const requests: VendorRequest[] = [];
+    let pack: Body[] = [];
+    const close = () => { if (pack.length) requests.push(packRequest(config, pack)); pack = []; };
+    for (const [orderId, group] of groups) {
+      if (fits([...pack, ...group])) { pack.push(...group); continue; }
+      close();
+      if (fits(group)) { pack = [...group]; continue; }
+      let chunk: Body[] = [];
+      for (const b of group) {
+        if (chunk.length && !fits([...chunk, b])) { requests.push({ ...packRequest(config, chunk), lane: `order:${orderId}` }); chunk = []; }
+        chunk.push(b);
+      }
+      requests.push({ ...packRequest(config, chunk), lane: `order:${orderId}` });
     }
-    if (pack.length) packs.push(pack);
-    const requests = packs.map((p) => (p.length === 1
-      ? request(config, 'order', p[0]!.json, [p[0]!.key])
-      : request(config, 'orderBatch', `[${p.map((b) => b.json).join(',')}]`, p.map((b) => b.key))));
+    close();
     return { requests, skipped };
   },
 

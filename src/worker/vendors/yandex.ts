@@ -122,7 +122,7 @@ export function classifyYandex(res: VendorResponse): Classified {
     if (status === 'FAILED') return { outcome: 'rejected', detail: truncate(`${res.status} ${res.body}`) };
   }
   // The quota page says 429 in Russian and 420 in English: both mean "over quota, come back later".
-  if (res.status === 420) return classifyHttp({ ...res, status: 429 });
+  if (res.status === 420) return { ...classifyHttp({ ...res, status: 429 }), detail: truncate(`${res.status} ${res.body}`.trim()) };
   return classifyHttp(res);
 }
 
