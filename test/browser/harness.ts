@@ -66,15 +66,15 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
 }
 
 /** Serves thank-you pages (path → HTML) on a free port: the "shop", a different origin from the relay. */
-export async function startShop(pages: Record<string, string>): Promise<{ origin: string; server: Server; stop(): Promise<void> }> {
+export async function startShop(pages: Record<string, string>, port?: number): Promise<{ origin: string; server: Server; stop(): Promise<void> }> {
   const server = createServer((req, res) => {
     const html = pages[(req.url ?? '/').split('?')[0]!];
     if (!html) { res.writeHead(404).end(); return; }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${port}`, server, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  const listenOn = port ?? await freePort();
+  await new Promise<void>((resolve) => server.listen(listenOn, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${listenOn}`, server, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export function launchChromium(): Promise<Browser> {
