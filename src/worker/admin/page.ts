@@ -166,7 +166,7 @@ function ledgerView(m: PageModel, l: Ledger): Html {
         const fields = { key: d.event_key, vendor: d.vendor };
         return html`<tr class="delivery" data-key="${d.event_key}" data-vendor="${d.vendor}" data-state="${d.state}">
           <td><span class="tag">${ev?.status ?? '?'}</span> <code class="muted small">${d.event_key}</code></td>
-          <td class="nowrap">${badge(d.state, d.reason)}${d.state === 'retry' || d.state === 'pending' ? html`<div class="muted small">next ${relative(d.next_attempt_at, m.now)}</div>` : ''}</td>
+          <td class="nowrap">${badge(d.state, d.reason)}${LIVE.includes(d.state) ? html`<div class="muted small">${d.next_attempt_at > m.now + 1000 ? `next try ${relative(d.next_attempt_at, m.now)}` : 'due now'}</div>` : ''}</td>
           <td class="num">${d.attempts}</td>
           <td>${d.last_status ? html`<span class="http">HTTP ${d.last_status}</span> ` : ''}<code class="detail">${d.last_detail ?? ''}</code></td>
           <td class="nowrap">${when(d.updated_at, m.now)}</td>
@@ -382,7 +382,7 @@ main{max-width:1200px;margin:0 auto;padding:24px 28px 64px}
 .tile .n{font-size:28px;font-weight:700;font-variant-numeric:tabular-nums;letter-spacing:-.02em}.tile .l{color:var(--muted);font-size:12px}
 .tile.ok .n{color:var(--ok)}.tile.bad .n{color:var(--bad)}.tile.info .n{color:var(--pending)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}.grid .card{margin:0}
-.vendor .head{display:flex;align-items:center;gap:8px;margin-bottom:12px}.vendor .head h3{margin-right:auto}
+.vendor .head{display:flex;align-items:center;gap:6px 8px;flex-wrap:wrap;margin-bottom:12px}.vendor .head h3{margin-right:auto}
 .pill{display:inline-block;padding:1px 9px;border-radius:999px;font-size:11.5px;font-weight:600;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
 .pill.on{color:var(--ok);border-color:color-mix(in srgb,var(--ok) 40%,var(--line))}.pill.off{color:var(--warn);border-color:color-mix(in srgb,var(--warn) 40%,var(--line))}
 .barrow{display:grid;grid-template-columns:34px 1fr 52px;align-items:center;gap:10px;margin:7px 0;font-size:12px;color:var(--muted)}
