@@ -19,7 +19,8 @@ export const fetchSend = (fetcher: typeof fetch = fetch): Send => async (req, ti
   return { status: res.status, headers, body: await res.text() };
 };
 
-export type Attempted = Classified & { httpStatus?: number; durationMs?: number };
+/** `blockedBy`: this key's request was never sent because the call for that key, earlier in its lane, failed. */
+export type Attempted = Classified & { httpStatus?: number; durationMs?: number; blockedBy?: string };
 
 /** Builds each claimed event's work item: the folded order, the order just before it, and what was sent. */
 export function buildWork(
@@ -56,8 +57,8 @@ const SEVERITY = { delivered: 0, retry: 1, rejected: 2 } as const;
 
 /**
  * Sends a plan. Lanes run in parallel; inside a lane requests go in order and a failure stops the lane (its
- * remaining keys share the failure). A rejected multi-key request is split and each key re-planned alone, so
- * one bad order does not sink the others in a batch.
+ * remaining keys share the failure). A rejected request covering several orders is split in halves and re-planned,
+ * so one bad order does not sink the others in a batch.
  */
 export async function sendPlan(
   vendor: Vendor<unknown>, config: unknown, plan: Plan, work: readonly Work[], send: Send, timeoutMs: number,
@@ -77,18 +78,22 @@ export async function sendPlan(
   await Promise.all([...lanes.values()].map(async (lane) => {
     for (const [i, req] of lane.entries()) {
       const result = await attempt(vendor, req, send, timeoutMs);
-      if (result.outcome === 'rejected' && req.keys.length > 1) {
-        const singles = work.filter((w) => req.keys.includes(w.event.key));
-        const replanned = vendor.plan(singles, config, { single: true });
-        const split = await sendPlan(vendor, config, { ...replanned, requests: replanned.requests.filter((r) => r.keys.length <= 1) }, singles, send, timeoutMs);
-        for (const [key, a] of split) note([key], { ...a, detail: truncate(`after batch rejection (${result.detail}): ${a.detail}`) });
+      const covered = result.outcome === 'rejected' ? work.filter((w) => req.keys.includes(w.event.key)) : [];
+      const orders = [...new Set(covered.map((w) => w.event.order_id))];
+      if (orders.length > 1) {
+        // Bisect by order and re-plan each half: one bad order costs about 2·log2(n) extra calls, not n
+        // (a Yandex upload of 5,000 rows must not turn into 5,000 uploads against a 5,000-a-day quota).
+        const first = new Set(orders.slice(0, Math.ceil(orders.length / 2)));
+        const halves = [covered.filter((w) => first.has(w.event.order_id)), covered.filter((w) => !first.has(w.event.order_id))];
+        const parts = await Promise.all(halves.map((half) => sendPlan(vendor, config, vendor.plan(half, config), half, send, timeoutMs)));
+        for (const [key, a] of parts.flatMap((m) => [...m])) note([key], { ...a, detail: truncate(`after batch rejection (${result.detail}): ${a.detail}`) });
         continue;
       }
       note(req.keys, result);
       if (result.outcome !== 'delivered') {
         // The rest of the lane depends on this call (e.g. an event after its contact upsert): it shares the failure.
         const rest = lane.slice(i + 1).flatMap((r) => r.keys);
-        note(rest, { ...result, detail: truncate(`not sent, an earlier call failed: ${result.detail}`) });
+        note(rest, { ...result, blockedBy: req.keys[0], detail: truncate(`not sent, an earlier call failed: ${result.detail}`) });
         break;
       }
     }
@@ -98,20 +103,48 @@ export async function sendPlan(
 
 export type RetryPolicy = { maxAttempts: number; baseSeconds: number; capSeconds: number };
 
-/** Capped exponential backoff with jitter; a vendor's Retry-After wins when it asks for longer. */
+/** A Retry-After longer than this (a day: Yandex's daily quota) is read as a day. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+/**
+ * Capped exponential backoff with jitter; a vendor's Retry-After wins when it asks for longer, even past the cap:
+ * a rate-limited or over-quota vendor would only burn the row's attempts until its window resets.
+ */
 export function backoffSeconds(attempts: number, policy: RetryPolicy, retryAfter?: number, random = Math.random): number {
   const exp = Math.min(policy.capSeconds, policy.baseSeconds * 2 ** Math.max(0, attempts - 1));
-  const jittered = Math.round(exp * (0.8 + 0.4 * random()));
-  return Math.min(policy.capSeconds, Math.max(jittered, retryAfter ?? 0, 1));
+  const jittered = Math.min(policy.capSeconds, Math.round(exp * (0.8 + 0.4 * random())));
+  return Math.max(jittered, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS), 1);
 }
 
-/** Turns per-key outcomes into the rows to record; retries past `maxAttempts` become dead. */
+/**
+ * How many tries each key gets: `maxAttempts` per call its delivery needs, i.e. one more set for every
+ * preparatory call (no keys, e.g. eSputnik's contact upsert) ahead of its request in its lane, since every try
+ * makes that call again. At a 30% failure rate a two-call delivery fails 51% of its tries, not 30%.
+ */
+function budgets(plan: Plan, maxAttempts: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const gates = new Map<string, number>();
+  for (const req of plan.requests) {
+    const lane = req.lane ?? '';
+    if (!req.keys.length) { if (req.lane) gates.set(lane, (gates.get(lane) ?? 0) + 1); continue; }
+    for (const key of req.keys) out.set(key, maxAttempts * (1 + (req.lane ? gates.get(lane) ?? 0 : 0)));
+  }
+  return out;
+}
+
+/**
+ * Turns per-key outcomes into the rows to record; retries past their budget become dead. A key blocked behind a
+ * failed sibling call is not charged the try (`refund`): the sibling is, so the lane still ends; it waits as long
+ * as the sibling, so the two are claimed together again and keep their order.
+ */
 export function toResults(
   work: readonly Work[], plan: Plan, outcomes: ReadonlyMap<string, Attempted>,
   attemptsByKey: ReadonlyMap<string, number>, policy: RetryPolicy, now: number,
 ): Result[] {
   const results: Result[] = plan.skipped.map((s) => ({ key: s.key, state: 'skipped', reason: s.reason, detail: `skipped: ${s.reason}` }));
   const skipped = new Set(plan.skipped.map((s) => s.key));
+  const budget = budgets(plan, policy.maxAttempts);
+  const blocked: { key: string; a: Attempted; base: Pick<Result, 'httpStatus' | 'durationMs'> }[] = [];
   for (const { event } of work) {
     if (skipped.has(event.key)) continue;
     const a = outcomes.get(event.key);
@@ -119,11 +152,18 @@ export function toResults(
     if (!a) results.push({ ...base, state: 'rejected', detail: 'the vendor module planned no request for this event' });
     else if (a.outcome === 'delivered') results.push({ ...base, state: 'delivered', detail: a.detail });
     else if (a.outcome === 'rejected') results.push({ ...base, state: 'rejected', detail: a.detail });
+    else if (a.blockedBy !== undefined) blocked.push({ key: event.key, a, base });
     else {
       const attempts = attemptsByKey.get(event.key) ?? 1;
-      if (attempts >= policy.maxAttempts) results.push({ ...base, state: 'dead', detail: `gave up after ${attempts} attempts: ${a.detail}` });
+      if (attempts >= (budget.get(event.key) ?? policy.maxAttempts)) results.push({ ...base, state: 'dead', detail: `gave up after ${attempts} attempts: ${a.detail}` });
       else results.push({ ...base, state: 'retry', detail: a.detail, nextAttemptAt: now + backoffSeconds(attempts, policy, a.retryAfter) * 1000 });
     }
+  }
+  const byKey = new Map(results.map((r) => [r.key, r]));
+  for (const { key, a, base } of blocked) {
+    const attempts = Math.max(1, (attemptsByKey.get(key) ?? 1) - 1);
+    const nextAttemptAt = byKey.get(a.blockedBy!)?.nextAttemptAt ?? now + backoffSeconds(attempts, policy, a.retryAfter) * 1000;
+    results.push({ ...base, key, state: 'retry', detail: a.detail, refund: true, nextAttemptAt });
   }
   return results;
 }

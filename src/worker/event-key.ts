@@ -2,11 +2,14 @@
 // and as GA4 `purchase`, and the back office posting the same payment all collapse into one stored event.
 import type { CanonicalEvent, Context, EventInput } from './event';
 
-/** order_id + status + action_id; refunds and updates without an action_id add a hash of what they change. */
+/** order_id + status + action_id; refunds, cancellations and updates without one add a hash of what they change. */
 export async function eventKey(e: Pick<EventInput, 'order_id' | 'status' | 'action_id' | 'items' | 'total'>): Promise<string> {
   const base = `${encodeURIComponent(e.order_id)}:${e.status}`;
   if (e.action_id !== undefined) return `${base}:${encodeURIComponent(e.action_id)}`;
-  if (e.status !== 'refunded' && e.status !== 'updated') return base;
+  // Partial cancellations too (beyond DESIGN.md): MyTracker's CANCEL is per item, so two partial cancellations
+  // of one order are two events; a whole-order cancellation (no items) happens once and keeps the plain key.
+  const partialCancel = e.status === 'cancelled' && e.items.length > 0;
+  if (e.status !== 'refunded' && e.status !== 'updated' && !partialCancel) return base;
   const what = JSON.stringify([e.items.map((i) => [i.id, i.quantity]).sort(), e.total ?? null]);
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(what));
   const hex = [...new Uint8Array(digest).slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('');

@@ -138,7 +138,7 @@ export async function flushVendor(env: Env, enabled: Enabled, deps: Deps, minInt
   try {
     const claimed = await store.claimDue(env.DB, name, now, claimMs(env), intVar(env[`${name.toUpperCase()}_MAX_ROWS`], 5000, 1));
     const results = await deliverClaimed(env, enabled, claimed, deps);
-    if (claimed.length) await store.acquireLease(env.DB, `last-flush:${name}`, holder, 0, deps.now());
+    if (claimed.length) await store.setLease(env.DB, `last-flush:${name}`, holder, deps.now());
     return results;
   } finally {
     await store.releaseLease(env.DB, `flush:${name}`, holder);

@@ -137,6 +137,8 @@ export type Result = {
   reason?: string;
   nextAttemptAt?: number;
   durationMs?: number;
+  /** The claim counted a try this row did not get (its call was never sent): take it back. */
+  refund?: boolean;
 };
 
 /** Records outcomes and the attempt log in one batch; rows that meanwhile became final are left alone. */
@@ -146,9 +148,9 @@ export async function recordResults(db: D1Database, vendor: string, results: rea
     const update = db.prepare(
       `UPDATE deliveries SET state = ?3, reason = ?4, last_status = COALESCE(?5, last_status), last_detail = ?6,
          next_attempt_at = COALESCE(?7, next_attempt_at), claimed_until = NULL, updated_at = ?8,
-         delivered_at = CASE WHEN ?3 = 'delivered' THEN ?8 ELSE delivered_at END
+         delivered_at = CASE WHEN ?3 = 'delivered' THEN ?8 ELSE delivered_at END, attempts = max(0, attempts - ?9)
        WHERE event_key = ?1 AND vendor = ?2 AND state IN ('pending', 'retry')`)
-      .bind(r.key, vendor, r.state, r.reason ?? null, r.httpStatus ?? null, r.detail, r.nextAttemptAt ?? null, now);
+      .bind(r.key, vendor, r.state, r.reason ?? null, r.httpStatus ?? null, r.detail, r.nextAttemptAt ?? null, now, r.refund ? 1 : 0);
     if (r.state === 'skipped') return [update];
     const attempt = db.prepare(
       `INSERT INTO attempts (event_key, vendor, at, http_status, outcome, detail, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`)
@@ -205,6 +207,13 @@ export async function acquireLease(db: D1Database, name: string, holder: string,
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE leases.until < ?4
      RETURNING holder`).bind(name, holder, now + ms, now).first<{ holder: string }>();
   return row?.holder === holder;
+}
+
+/** Writes a lease row unconditionally (used as a "last done at" marker). */
+export async function setLease(db: D1Database, name: string, holder: string, until: number): Promise<void> {
+  await db.prepare(
+    `INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?3)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until`).bind(name, holder, until).run();
 }
 
 export async function releaseLease(db: D1Database, name: string, holder: string): Promise<void> {

@@ -53,7 +53,8 @@ function toItem(i: Item): MyTrackerItem {
 function affectedItems(event: CanonicalEvent, order: FoldedOrder, before: FoldedOrder | null): Item[] {
   if (event.items.length) return event.items;
   if (event.status === 'refunded' || event.status === 'cancelled') return before?.items ?? [];
-  return order.items;
+  // A whole-order ADD/PAY covers the items as they stood then, not after later refunds folded into `order`.
+  return before?.items.length ? before.items : order.items;
 }
 
 /** A stable per-event action id: the shop's own, else one derived from the event key (status + change hash). */
