@@ -3,7 +3,7 @@
 import type { CanonicalEvent, Context, Issue } from './event';
 import { parseEventInput } from './event';
 import { toCanonicalEvent } from './event-key';
-import { flag, type Env } from './env';
+import { defaultCurrency, flag, type Env } from './env';
 import { HttpError, json, mediaType, parseJson, readText, requireBearer } from './http';
 import { fromBrowserBody } from './normalize';
 import { verifyOrderToken } from './signature';
@@ -12,7 +12,6 @@ export const MAX_SERVER_BODY = 1024 * 1024;
 export const MAX_BROWSER_BODY = 16 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 100;
 
-const defaultCurrency = (env: Env) => (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY) ? env.DEFAULT_CURRENCY.toUpperCase() : 'EUR');
 
 async function enqueue(env: Env, events: CanonicalEvent[]): Promise<Response> {
   try {

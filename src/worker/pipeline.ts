@@ -2,11 +2,10 @@
 // deliveries (claim, plan, send, record) → dead letters; the cron re-enqueues lost work, flushes batched
 // vendors and purges old events.
 import { enabledVendor, enabledVendors, type Enabled } from './config';
-import { buildWork, fetchSend, sendPlan, toResults, type RetryPolicy, type Send } from './deliver';
+import { buildWork, fetchSend, planWork, sendPlan, toResults, type RetryPolicy, type Send } from './deliver';
 import { flag, intVar, type DeliveryMessage, type Env, type IngestMessage } from './env';
 import { log } from './log';
 import * as store from './store';
-import type { Work } from './vendors/types';
 
 export type Deps = { now: () => number; send: Send };
 export const defaultDeps = (): Deps => ({ now: Date.now, send: fetchSend() });
@@ -59,11 +58,7 @@ export async function deliverClaimed(env: Env, enabled: Enabled, claimed: readon
   const orderIds = claimed.map((c) => c.order_id);
   const [events, sent] = await Promise.all([store.orderEvents(env.DB, orderIds), store.sentEvents(env.DB, vendor.name, orderIds)]);
   const work = buildWork(claimed.map((c) => c.event_key), events, sent);
-  const consentRequired = flag(env.CONSENT_REQUIRED);
-  const denied = (w: Work) => consentRequired && (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
-  const allowed = work.filter((w) => !denied(w));
-  const plan = vendor.plan(allowed, config);
-  plan.skipped.push(...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' })));
+  const { plan, allowed } = planWork(vendor, config, work, flag(env.CONSENT_REQUIRED));
   const outcomes = await sendPlan(vendor, config, plan, allowed, deps.send, timeoutMs(env));
   const now = deps.now();
   const attempts = new Map(claimed.map((c) => [c.event_key, c.attempts]));

@@ -2,8 +2,8 @@
 // each enabled vendor would receive, folded with the order's stored events, secrets masked. Nothing is sent
 // and nothing is stored.
 import { enabledVendors } from '../config';
-import { buildWork } from '../deliver';
-import { flag, type Env } from '../env';
+import { buildWork, planWork } from '../deliver';
+import { defaultCurrency, flag, type Env } from '../env';
 import { parseEventInput, type CanonicalEvent, type Context } from '../event';
 import { toCanonicalEvent } from '../event-key';
 import { HttpError } from '../http';
@@ -11,7 +11,7 @@ import { fromBrowserBody } from '../normalize';
 import { foldOrder, type FoldedOrder } from '../order';
 import { orderEvents, sentEvents } from '../store';
 import { VENDORS } from '../vendors';
-import type { Skip, Work } from '../vendors/types';
+import type { Skip } from '../vendors/types';
 import { maskDeep, maskRequest, maskSecrets, secretsOf, type MaskedRequest } from './mask';
 
 export type VendorPreview = {
@@ -31,10 +31,6 @@ export type Preview = {
   vendors: VendorPreview[];
   disabled: string[];
 };
-
-/** Mirrors ingest's DEFAULT_CURRENCY reading. */
-const defaultCurrency = (env: Env): string =>
-  (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY) ? env.DEFAULT_CURRENCY.toUpperCase() : 'EUR');
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -67,11 +63,9 @@ export async function preview(env: Env, body: unknown, now: number, reveal: bool
     try {
       const sent = await sentEvents(env.DB, vendor.name, [event.order_id]);
       const work = buildWork([event.key], events, sent);
-      // The same consent rule as the dispatcher (pipeline.deliverClaimed).
-      const denied = (w: Work) => consentRequired && (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
-      const plan = vendor.plan(work.filter((w) => !denied(w)), config);
+      const { plan } = planWork(vendor, config, work, consentRequired);
       out.requests = plan.requests.map((r) => maskRequest(r, secrets, reveal));
-      out.skipped = [...plan.skipped, ...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' }))];
+      out.skipped = plan.skipped;
     } catch (err) {
       out.error = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
     }
