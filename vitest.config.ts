@@ -17,7 +17,8 @@ export default defineConfig({
           wrangler: { configPath: './wrangler.toml' },
           miniflare: {
             bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
-            ratelimits: { RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } } },
+            // RATE_LIMITER_TIGHT: the rate-limit test passes it as RATE_LIMITER to provoke 429s (test/worker/security.test.ts).
+            ratelimits: { RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } }, RATE_LIMITER_TIGHT: { simple: { limit: 5, period: 60 } } },
             // Runs in Node and sees every outbound fetch: vendor hosts go to the fakes, the control host
             // lets tests inspect and steer them, anything else gets 599 (no test ever reaches the internet).
             // The node:http form lets a fake really drop a connection, so the Worker sees a network error.

@@ -144,9 +144,11 @@ function budgets(plan: Plan, maxAttempts: number): Map<string, number> {
 }
 
 /**
- * Turns per-key outcomes into the rows to record; retries past their budget become dead. A key blocked behind a
- * failed sibling call is not charged the try (`refund`): the sibling is, so the lane still ends; it waits as long
- * as the sibling, so the two are claimed together again and keep their order.
+ * Turns per-key outcomes into the rows to record; retries past their budget become dead. Not charged (`refund`):
+ * a key blocked behind a failed sibling call (the sibling is charged, so the lane still ends; the key waits as long
+ * as the sibling, so the two are claimed together again and keep their order), and a 429, which is the vendor
+ * pacing us rather than a failed delivery: a burst above its rate limit waits out its Retry-After instead of
+ * using up attempts (a vendor that throttles for ever leaves rows in `retry`, visible in /health, not `dead`).
  */
 export function toResults(
   work: readonly Work[], plan: Plan, outcomes: ReadonlyMap<string, Attempted>,
@@ -155,7 +157,7 @@ export function toResults(
   const results: Result[] = plan.skipped.map((s) => ({ key: s.key, state: 'skipped', reason: s.reason, detail: `skipped: ${s.reason}` }));
   const skipped = new Set(plan.skipped.map((s) => s.key));
   const budget = budgets(plan, policy.maxAttempts);
-  const blocked: { key: string; a: Attempted; base: Pick<Result, 'httpStatus' | 'durationMs'> }[] = [];
+  const refunded: { key: string; a: Attempted; base: Pick<Result, 'httpStatus' | 'durationMs'> }[] = [];
   for (const { event } of work) {
     if (skipped.has(event.key)) continue;
     const a = outcomes.get(event.key);
@@ -163,7 +165,7 @@ export function toResults(
     if (!a) results.push({ ...base, state: 'rejected', detail: 'the vendor module planned no request for this event' });
     else if (a.outcome === 'delivered') results.push({ ...base, state: 'delivered', detail: a.detail });
     else if (a.outcome === 'rejected') results.push({ ...base, state: 'rejected', detail: a.detail });
-    else if (a.blockedBy !== undefined) blocked.push({ key: event.key, a, base });
+    else if (a.blockedBy !== undefined || a.httpStatus === 429) refunded.push({ key: event.key, a, base });
     else {
       const attempts = attemptsByKey.get(event.key) ?? 1;
       if (attempts >= (budget.get(event.key) ?? policy.maxAttempts)) results.push({ ...base, state: 'dead', detail: `gave up after ${attempts} attempts: ${a.detail}` });
@@ -171,9 +173,10 @@ export function toResults(
     }
   }
   const byKey = new Map(results.map((r) => [r.key, r]));
-  for (const { key, a, base } of blocked) {
+  for (const { key, a, base } of refunded) {
     const attempts = Math.max(1, (attemptsByKey.get(key) ?? 1) - 1);
-    const nextAttemptAt = byKey.get(a.blockedBy!)?.nextAttemptAt ?? now + backoffSeconds(attempts, policy, a.retryAfter) * 1000;
+    const sibling = a.blockedBy === undefined ? undefined : byKey.get(a.blockedBy)?.nextAttemptAt;
+    const nextAttemptAt = sibling ?? now + backoffSeconds(attempts, policy, a.retryAfter) * 1000;
     results.push({ ...base, key, state: 'retry', detail: a.detail, refund: true, nextAttemptAt });
   }
   return results;

@@ -17,9 +17,12 @@ const NumberLike = v.pipe(
 const Money = v.pipe(NumberLike, v.minValue(0, 'Must not be negative'), v.maxValue(1e12, 'Too large'));
 const Quantity = v.pipe(NumberLike, v.minValue(0, 'Must not be negative'), v.maxValue(1e6, 'Too large'));
 const Str = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max));
+/** A lone UTF-16 surrogate (JSON allows "\ud800"): ids go into event keys and URLs, which need real text. */
+const LONE_SURROGATE = /\p{Cs}/u;
 const Id = (max: number) => v.pipe(
   v.union([v.string(), v.pipe(v.number(), v.finite(), v.transform(String))], 'Expected a string'),
-  v.trim(), v.minLength(1, 'Must not be empty'), v.maxLength(max));
+  v.trim(), v.minLength(1, 'Must not be empty'), v.maxLength(max),
+  v.check((s) => !LONE_SURROGATE.test(s), 'Must be valid Unicode text (no lone surrogate)'));
 /** Empty strings mean "absent": shops render empty template variables. */
 const Opt = <T extends v.GenericSchema>(schema: T) =>
   v.optional(v.pipe(v.unknown(), v.transform((x) => (x === '' || x === null ? undefined : x)), v.optional(schema)));
@@ -111,7 +114,8 @@ export const EventInputSchema = v.pipe(
   v.transform((input) => {
     const known = new Set<string>(KNOWN);
     const rest = Object.entries(input).filter(([k]) => !known.has(k));
-    if (!rest.length) return input;
+    // A non-object `extra` is left for the schema to refuse, not silently replaced by the unknown fields.
+    if (!rest.length || (input.extra !== undefined && !isObject(input.extra))) return input;
     const extra = isObject(input.extra) ? input.extra : {};
     const fields = Object.entries(input).filter(([k]) => known.has(k) && k !== 'extra');
     return Object.fromEntries([...fields, ['extra', Object.fromEntries([...Object.entries(extra), ...rest])]]);

@@ -43,13 +43,31 @@ export async function readText(request: Request, limit: number): Promise<string>
   return new TextDecoder().decode(all);
 }
 
+/** Deeper than any order (an envelope around a UA push is 6); the queue's JSON encoding overflows near 10,000. */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when arrays/objects nest deeper than `max` (iterative: a hostile body cannot overflow the stack here). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [x, depth] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(x)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseJson(text: string): unknown {
   if (!text.trim()) throw new HttpError(400, 'invalid_json', 'Body is empty');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(400, 'invalid_json', `Body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
   }
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new HttpError(400, 'invalid_json', `Body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 /** The media type without parameters, lower-cased ("" when absent). */

@@ -6,11 +6,11 @@ import type { DeliveryMessage } from '../../src/worker/env';
 import { deliveries, env, fakes, makeEvent, postEvents, receivedFor, storedEvents, waitFor } from './helpers';
 
 const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);
-async function settled(order: string, vendor = 'mytracker') {
+async function settled(order: string, vendor = 'mytracker', timeout = 30_000) {
   return waitFor(async () => {
     const rows = await deliveries(order, vendor);
     return rows.length > 0 && rows.every((r) => final(r.state)) ? rows : null;
-  }, { timeout: 30_000 });
+  }, { timeout });
 }
 const attemptsOf = async (key: string) => (await env.DB.prepare(
   `SELECT http_status, outcome, detail FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker' ORDER BY id`).bind(key)
@@ -91,14 +91,14 @@ describe('delivery pipeline', () => {
     expect(await attemptsOf(rows![0]!.event_key)).toHaveLength(1);
   });
 
-  it('gives up after MAX_ATTEMPTS and marks the row dead', async () => {
+  it('gives up after MAX_ATTEMPTS and marks the row dead', { timeout: 120_000 }, async () => {
     await fakes.down('mytracker', true);
     try {
       const event = makeEvent();
       await postEvents(event);
-      const rows = await settled(String(event.order_id));
-      expect(rows?.[0]).toMatchObject({ state: 'dead', attempts: 4 });
-      expect(rows?.[0]?.last_detail).toMatch(/gave up after 4 attempts/);
+      const rows = await settled(String(event.order_id), 'mytracker', 100_000);
+      expect(rows?.[0]).toMatchObject({ state: 'dead', attempts: 10 });
+      expect(rows?.[0]?.last_detail).toMatch(/gave up after 10 attempts/);
     } finally {
       await fakes.down('mytracker', false);
     }

@@ -10,7 +10,8 @@ export const TEST_VARS = {
   DEFAULT_CURRENCY: 'EUR',
   RETRY_BASE_SECONDS: '1',
   RETRY_CAP_SECONDS: '2',
-  MAX_ATTEMPTS: '4',
+  // Enough that a 30% failure rate loses nothing (DESIGN.md "Delivery guarantees"; test/worker/faults.test.ts).
+  MAX_ATTEMPTS: '10',
   VENDOR_TIMEOUT_MS: '2000',
   MYTRACKER_APP_ID: '12345',
   MYTRACKER_TOKEN: 'test-mytracker-token',
