@@ -9,6 +9,7 @@ import worker from '../../src/worker/index';
 import { setLogSink } from '../../src/worker/log';
 import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
 import { signOrder } from '../../src/worker/signature';
+import { login } from './admin-helpers';
 import { env, fakes, makeEvent, ORIGIN, orderId, S2S_TOKEN, waitFor } from './helpers';
 
 const BASE = 'https://relay.shop.example';
@@ -178,6 +179,23 @@ describe('rate limit per client IP on /o', () => {
   });
 });
 
+describe('stored input is data in the operator page', () => {
+  it('an order id and names carrying HTML are shown escaped, never as markup', async () => {
+    const order = `<img src=x onerror=alert(1)>${orderId('XSS')}`;
+    const posted = await hit('/v1/events', server(makeEvent({ order_id: order, customer: { email: 'x@example.com', first_name: '<script>alert(2)</script>' } })), { INGEST: env.INGEST });
+    expect(posted.res.status).toBe(202);
+    await waitFor(async () => (await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE order_id = ?1`).bind(order).first<{ n: number }>())!.n === 1);
+    const { cookie } = await login();
+    for (const path of ['/admin', `/admin?order=${encodeURIComponent(order)}&reveal=1`]) {
+      const { res, body } = await hit(path, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      expect(body).not.toContain('<img src=x');
+      expect(body).not.toContain('<script>alert(2)');
+      expect(body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    }
+  });
+});
+
 describe('secrets never leak; logs mask emails and phones', () => {
   const secrets = secretValues(env);
   /** Each secret as it might be spelled in a leak: raw, URL-encoded, base64 (alone or as Basic credentials). */
@@ -200,6 +218,9 @@ describe('secrets never leak; logs mask emails and phones', () => {
   });
 
   it('a real delivery to every vendor logs no secret, and masks the email and phone a vendor echoes back', async () => {
+    // Let earlier tests' deliveries finish first, so the one injected failure below meets this order's call.
+    await waitFor(async () => (await env.DB.prepare(`SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`)
+      .bind(Date.now() + 30_000).first<{ n: number }>())!.n === 0, { timeout: 30_000, every: 250 });
     await fakes.reset();
     // Ecomail refuses with a body that repeats the buyer's email and phone, as validation errors do.
     await fakes.failNext('ecomail', 1, { status: 422, body: { errors: { 'transaction.email': ['The email buyer@example.com (phone +420 777 123 456) is on a blocklist.'], phone: '+420777123456', sms: '420777123456' } } });
