@@ -2,40 +2,11 @@
 // Ecomail: the golden fixtures beside this file (written by hand from the docs' create/update pages and vendors.md
 // §3, §9.3) are replayed by test/vendors/golden.test.ts; these tests add edge cases, classify and config.
 import { describe, expect, it } from 'vitest';
-import { buildWork } from '../../../src/worker/deliver';
-import { parseEventInput, type CanonicalEvent } from '../../../src/worker/event';
-import { toCanonicalEvent } from '../../../src/worker/event-key';
 import { ecomail, type EcomailConfig } from '../../../src/worker/vendors/ecomail';
-import type { Plan, SentEvent, Work } from '../../../src/worker/vendors/types';
-
-type Fixture = {
-  description: string;
-  config: Record<string, string>;
-  events: Record<string, unknown>[];
-  work?: number[];
-  sent?: number[];
-  expected: {
-    requests: { method: string; url: string; headers: Record<string, string>; body: unknown }[];
-    skipped?: { key?: string; reason: string }[];
-  };
-};
+import type { Plan, Work } from '../../../src/worker/vendors/types';
+import { load, type Fixture } from '../fixture-work';
 
 const fixtures = import.meta.glob<Fixture>('./*.json', { eager: true, import: 'default' });
-
-async function load(fx: Fixture): Promise<{ events: CanonicalEvent[]; work: Work[] }> {
-  const events = await Promise.all(fx.events.map((input) => {
-    const parsed = parseEventInput(input);
-    if (!parsed.ok) throw new Error(`invalid fixture event: ${JSON.stringify(parsed.issues)}`);
-    const at = parsed.value.occurred_at ?? 0;
-    return toCanonicalEvent(parsed.value, { source: 'server', received_at: at }, 'EUR');
-  }));
-  const sent = new Map<string, SentEvent[]>();
-  for (const e of (fx.sent ?? []).map((i) => events[i]!)) {
-    sent.set(e.order_id, [...(sent.get(e.order_id) ?? []), { key: e.key, status: e.status, occurred_at: e.occurred_at }]);
-  }
-  const keys = (fx.work ?? [events.length - 1]).map((i) => events[i]!.key);
-  return { events, work: buildWork(keys, events, sent) };
-}
 
 function configOf(fx: Fixture): EcomailConfig {
   const config = ecomail.parseConfig(fx.config);
