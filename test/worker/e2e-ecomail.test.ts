@@ -2,25 +2,11 @@
 // order, then PUTs of the whole transaction), with a retry after a 500 and rejections that keep the vendor's text.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EcomailRow } from '../fakes/ecomail.d.mts';
-import { deliveries, fakes, orderId, postEvents, receivedFor, waitFor, type Received, type Row } from './helpers';
+import { deliveries, fakes, orderId, postEvents, receivedFor, type Received, type Row, postAccepted, settledRows } from './helpers';
 
 const VENDOR = 'ecomail';
-const final = (state: string) => !['pending', 'retry'].includes(state);
-
-/** Waits until the order has `count` Ecomail delivery rows, all final. */
-async function settled(order: string, count: number): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, VENDOR);
-    return r.length === count && r.every((x) => final(x.state)) ? r : null;
-  }, { timeout: 30_000 });
-  if (!rows) throw new Error(`Ecomail rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
-  return rows;
-}
-
-async function post(event: Record<string, unknown>): Promise<void> {
-  const res = await postEvents(event);
-  expect(res.status).toBe(202);
-}
+const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);
+const post = postAccepted;
 
 type Body = { transaction: { status: string; amount: number }; transaction_items: { code: string; amount: number; price: number }[] };
 /** One line per request: status code, method, path, and the transaction's status, amount and items. */

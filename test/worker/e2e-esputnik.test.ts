@@ -2,25 +2,11 @@
 // upsert, then v1/event in the same lane), with a retry after a 500 and a rejection that keeps the vendor's text.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ESputnikContact, ESputnikOrder } from '../fakes/esputnik.d.mts';
-import { deliveries, fakes, orderId, postEvents, waitFor, type Received, type Row } from './helpers';
+import { deliveries, fakes, orderId, type Received, type Row, postAccepted, settledRows } from './helpers';
 
 const VENDOR = 'esputnik';
-const final = (state: string) => !['pending', 'retry'].includes(state);
-
-/** Waits until the order has `count` eSputnik delivery rows, all final. */
-async function settled(order: string, count: number): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, VENDOR);
-    return r.length === count && r.every((x) => final(x.state)) ? r : null;
-  }, { timeout: 30_000 });
-  if (!rows) throw new Error(`eSputnik rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
-  return rows;
-}
-
-async function post(event: Record<string, unknown>): Promise<void> {
-  const res = await postEvents(event);
-  expect(res.status).toBe(202);
-}
+const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);
+const post = postAccepted;
 
 /** What the fake received for this order: its events and the upserts of its (unique) buyer. */
 async function receivedFor(order: string, email: string): Promise<Received[]> {

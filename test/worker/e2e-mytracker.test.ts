@@ -2,24 +2,11 @@
 // lifecycle as ADD, PAY, REFUND (refunded items only), CANCEL; dedup; a retry after a 500; a 400 rejected with the
 // vendor's text; and a batch with one invalid order split so the good ones still go through.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deliveries, fakes, orderId, postEvents, receivedFor, storedEvents, waitFor, type Received, type Row } from './helpers';
+import { deliveries, fakes, orderId, receivedFor, storedEvents, type Received, type Row, postAccepted, settledRows } from './helpers';
 
 const VENDOR = 'mytracker';
-const final = (state: string) => !['pending', 'retry'].includes(state);
-
-/** Waits until the order has `count` MyTracker delivery rows, all final. */
-async function settled(order: string, count: number): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, VENDOR);
-    return r.length === count && r.every((x) => final(x.state)) ? r : null;
-  }, { timeout: 30_000 });
-  if (!rows) throw new Error(`MyTracker rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
-  return rows;
-}
-
-async function post(events: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
-  expect((await postEvents(events)).status).toBe(202);
-}
+const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);
+const post = postAccepted;
 
 type Body = { order: { order_id: string; status: string; items: { item_id: string; quantity: number }[] } };
 /** One line per event a request carried: HTTP status, method path, then MyTracker status and items. */

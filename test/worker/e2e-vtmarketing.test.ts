@@ -3,24 +3,11 @@
 // everything else recorded as skipped with its reason.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { VtAccepted } from '../fakes/vtmarketing.d.mts';
-import { deliveries, fakes, orderId, postEvents, receivedFor, waitFor, type Row } from './helpers';
+import { deliveries, fakes, orderId, receivedFor, type Row, postAccepted, settledRows } from './helpers';
 
 const VENDOR = 'vtmarketing';
-const final = (state: string) => !['pending', 'retry'].includes(state);
-
-/** Waits until the order has `count` VTmarketing delivery rows, all final. */
-async function settled(order: string, count: number): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, VENDOR);
-    return r.length === count && r.every((x) => final(x.state)) ? r : null;
-  }, { timeout: 30_000 });
-  if (!rows) throw new Error(`VTmarketing rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
-  return rows;
-}
-
-async function post(event: Record<string, unknown>): Promise<void> {
-  expect((await postEvents(event)).status).toBe(202);
-}
+const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);
+const post = postAccepted;
 
 type FakeState = { ignoredDuplicates: { orderId: string }[] };
 

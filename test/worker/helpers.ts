@@ -101,3 +101,21 @@ export async function waitFor<T>(check: () => Promise<T>, { timeout = 20_000, ev
   }
   return last;
 }
+
+export const isFinal = (state: string): boolean => !['pending', 'retry'].includes(state);
+
+/** Waits until the order has `count` delivery rows for `vendor`, all final; throws with the rows otherwise. */
+export async function settledRows(order: string, vendor: string, count: number, timeout = 30_000): Promise<Row[]> {
+  const rows = await waitFor(async () => {
+    const r = await deliveries(order, vendor);
+    return r.length === count && r.every((x) => isFinal(x.state)) ? r : null;
+  }, { timeout });
+  if (!rows) throw new Error(`${vendor} rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, vendor))}`);
+  return rows;
+}
+
+/** Posts one event or an array to /v1/events and expects 202. */
+export async function postAccepted(events: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
+  const res = await postEvents(events);
+  if (res.status !== 202) throw new Error(`expected 202, got ${res.status}: ${await res.text()}`);
+}
