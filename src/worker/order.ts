@@ -44,10 +44,14 @@ export function sortEvents<T extends Pick<CanonicalEvent, 'occurred_at' | 'statu
   return [...events].sort((a, b) => a.occurred_at - b.occurred_at || RANK[a.status] - RANK[b.status] || (a.key < b.key ? -1 : 1));
 }
 
+/** Later values win; an undefined one never erases a known value. */
 function mergeCustomer(into: Customer, from: Customer): Customer {
-  const out: Customer = { ...into };
-  for (const [k, val] of Object.entries(from)) if (val !== undefined) Object.assign(out, { [k]: val });
-  return out;
+  const out: Record<string, unknown> = { ...into };
+  for (const k in from) {
+    const val = from[k as keyof Customer];
+    if (val !== undefined) out[k] = val;
+  }
+  return out as Customer;
 }
 
 /** Takes the given quantities out of `items`; returns what remains and the value taken. */
@@ -67,13 +71,19 @@ export function foldOrder(events: readonly CanonicalEvent[]): FoldedOrder {
   const sorted = sortEvents(events);
   const first = sorted[0];
   if (!first) throw new Error('foldOrder needs at least one event');
-  let o: FoldedOrder = {
+  // Every field is present from the start and only reassigned: adding properties one by one to a spread copy
+  // cost ~20 µs per fold in V8 (npm run bench); a fixed shape costs well under one.
+  const o: FoldedOrder = {
     order_id: first.order_id, state: 'created', paid: false, currency: first.currency,
-    total: 0, original_total: 0, refunded_total: 0, cancelled_total: 0, items: [], customer: {},
+    total: 0, original_total: 0, refunded_total: 0, cancelled_total: 0,
+    tax: undefined, shipping: undefined, discount: undefined, items: [], coupons: undefined, shop: undefined,
+    customer: {}, consent: undefined, page_url: undefined, user_agent: undefined, ip: undefined,
     created_at: first.occurred_at, updated_at: first.occurred_at, event_count: 0,
   };
   for (const e of sorted) {
-    o = { ...o, customer: mergeCustomer(o.customer, e.customer), updated_at: e.occurred_at, event_count: o.event_count + 1 };
+    o.customer = mergeCustomer(o.customer, e.customer);
+    o.updated_at = e.occurred_at;
+    o.event_count += 1;
     o.consent = e.consent ?? o.consent;
     o.page_url ??= e.context.page_url;
     o.user_agent ??= e.context.user_agent;
