@@ -29,11 +29,23 @@ export const obj = (x: unknown): Raw => (isObject(x) ? x : {});
 export const list = (x: unknown): Raw[] => (Array.isArray(x) ? x.filter(isObject) : []);
 
 /** Shops render empty template variables as '' or null: those mean "absent". */
-const absent = (x: unknown): boolean => x === undefined || x === null || (typeof x === 'string' && x.trim() === '');
-export const first = (...xs: unknown[]): unknown => xs.find((x) => !absent(x));
+export const absent = (x: unknown): boolean => x === undefined || x === null || (typeof x === 'string' && x.trim() === '');
+export function first(...xs: unknown[]): unknown {
+  for (const x of xs) if (!absent(x)) return x;
+  return undefined;
+}
 
-/** Fields may sit flat on the entry or under `ecommerce`; `ecommerce` wins. */
-export const fieldsOf = (entry: Raw): Raw => ({ ...entry, ...obj(entry.ecommerce) });
+/** Reads one field of an entry: see fieldsOf. */
+export type Fields = (key: string) => unknown;
+
+/**
+ * Fields may sit flat on the entry or under `ecommerce`; `ecommerce` wins, exactly as in `{ ...entry, ...ecommerce }`
+ * (own keys only). A reader rather than that merged copy: copying every field of the entry was a hot spot.
+ */
+export function fieldsOf(entry: Raw): Fields {
+  const ec = obj(entry.ecommerce);
+  return (key) => (Object.hasOwn(ec, key) ? ec[key] : Object.hasOwn(entry, key) ? entry[key] : undefined);
+}
 
 export function invalid(message: string, issues?: Issue[]): never {
   throw new HttpError(400, 'invalid_event', message, issues);
@@ -45,7 +57,11 @@ export function orderId(id: unknown, where: string): unknown {
   return id;
 }
 
-/** Checks a raw entry's structure; issues name the raw fields as the snippet sent them (`e.ecommerce.items.0`). */
+/**
+ * Checks a raw entry's structure; issues name the raw fields as the snippet sent them (`e.ecommerce.items.0`).
+ * Shapes use v.object, not v.looseObject: both accept unknown keys with the same issues, and only the issues are
+ * used here, while looseObject would copy every field of the entry and its items.
+ */
 export function checkShape(schema: v.GenericSchema, entry: unknown, what: string): void {
   const result = v.safeParse(schema, entry);
   if (!result.success) invalid(`The ${what} entry has the wrong shape`, toIssues(result.issues, 'e'));
@@ -54,9 +70,27 @@ export function checkShape(schema: v.GenericSchema, entry: unknown, what: string
 /** Numbers in text fields (an item_name of 123) become strings; anything else goes through for the schema to judge. */
 export const text = (x: unknown): unknown => (typeof x === 'number' ? String(x) : x);
 
-/** Drops absent values, so the schema's defaults apply and no key holds undefined. */
+/** Sets an own data property, like Object.fromEntries or a spread: a JSON `"__proto__"` key stays plain data. */
+function put(o: Draft, k: string, x: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+  else o[k] = x;
+}
+
+/**
+ * Drops absent values, so the schema's defaults apply and no key holds undefined. `o` is a fresh literal the
+ * caller built: when nothing is absent it is returned as it is (usual for a complete order, and no copy is cheaper
+ * than any copy); else the present keys are copied in order into a new object.
+ */
 export function compact(o: Raw): Draft {
-  return Object.fromEntries(Object.entries(o).filter(([, x]) => !absent(x)));
+  let complete = true;
+  for (const k in o) if (absent(o[k])) { complete = false; break; }
+  if (complete) return o;
+  const out: Draft = {};
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (!absent(x)) put(out, k, x);
+  }
+  return out;
 }
 
 /** A number or a numeric string as a number; undefined for anything else. */
@@ -72,23 +106,40 @@ export function toNumber(x: unknown): number | undefined {
  */
 export function addMoney(amount: unknown, ...parts: unknown[]): unknown {
   if (absent(amount)) return undefined;
-  const numbers = [amount, ...parts.filter((p) => !absent(p))].map(toNumber);
-  if (numbers.some((n) => n === undefined)) return amount;
-  return Math.round((numbers as number[]).reduce((a, b) => a + b, 0) * 1e6) / 1e6;
+  let sum = 0;
+  for (const x of [amount, ...parts]) {
+    if (absent(x)) continue;
+    const n = toNumber(x);
+    if (n === undefined) return amount;
+    sum += n;
+  }
+  return Math.round(sum * 1e6) / 1e6;
 }
 
 /** Category levels, most general first: blanks dropped, at most the canonical five. */
 export function categories(levels: unknown[]): string[] | undefined {
-  const names = levels.map(text).filter((c): c is string => typeof c === 'string' && c.trim() !== '').map((c) => c.trim());
-  return names.length ? names.slice(0, 5) : undefined;
+  const names: string[] = [];
+  for (const level of levels) {
+    const c = text(level);
+    if (typeof c === 'string' && c.trim() !== '') names.push(c.trim());
+    if (names.length === 5) break;
+  }
+  return names.length ? names : undefined;
 }
 
 /** A coupon string as the canonical one-element list. */
 export const coupons = (coupon: unknown): unknown[] | undefined => (absent(coupon) ? undefined : [text(coupon)]);
 
-/** The fields of `c` that pass the canonical customer schema one by one: page-collected data never sinks an order. */
-function softCustomer(c: Raw): Draft {
-  return Object.fromEntries(Object.entries(c).filter(([k, x]) => !absent(x) && v.safeParse(CustomerSchema, { [k]: x }).success));
+type CustomerField = keyof typeof CustomerSchema.entries;
+
+/**
+ * Keeps a page-collected customer value when it passes its field of the canonical customer schema: page data never
+ * sinks an order. The field's own schema decides exactly as the whole CustomerSchema would on `{ [k]: x }` (the other
+ * fields are optional), without building an object and walking every field per value. (v.is stops at the first
+ * issue, which does not change whether there is one.)
+ */
+function keepValid(out: Draft, k: CustomerField, x: unknown): void {
+  if (!absent(x) && v.is(CustomerSchema.entries[k], x)) out[k] = x;
 }
 
 const firstOf = (x: unknown): unknown => (Array.isArray(x) ? x[0] : x);
@@ -96,37 +147,53 @@ const firstOf = (x: unknown): unknown => (Array.isArray(x) ? x[0] : x);
 /**
  * GA4 user-provided data (https://support.google.com/google-ads/answer/13262500): email / email_address and
  * phone_number (a string or a list), address (an object or a list) with first_name, last_name, city, country.
- * The sha256_* variants are hashes we cannot send on, so they are ignored.
+ * The sha256_* variants are hashes we cannot send on, so they are ignored. The valid ones go into `out`.
  */
-export function fromUserData(userData: unknown): Draft {
+function keepUserData(out: Draft, userData: unknown): void {
   const u = obj(userData);
   const address = obj(firstOf(u.address));
-  return {
-    email: firstOf(first(u.email, u.email_address)), phone: firstOf(u.phone_number),
-    first_name: address.first_name, last_name: address.last_name, city: address.city, country: address.country,
-  };
+  keepValid(out, 'email', firstOf(first(u.email, u.email_address)));
+  keepValid(out, 'phone', firstOf(u.phone_number));
+  keepValid(out, 'first_name', address.first_name);
+  keepValid(out, 'last_name', address.last_name);
+  keepValid(out, 'city', address.city);
+  keepValid(out, 'country', address.country);
 }
 
 /**
  * The canonical customer, weakest source first: visitor ids from cookies, user_data from an earlier
  * gtag('set'), user_data on the push, and the push's own `customer` (canonical names, checked strictly).
- * The first three are page-collected and only kept when valid.
+ * The first three are page-collected and only kept when valid. Later sources overwrite earlier ones in place,
+ * so keys keep the order a chain of spreads would give.
  */
-export function customerOf(fields: Raw, extras: Extras): unknown {
+export function customerOf(field: Fields, extras: Extras): unknown {
+  const own = field('customer');
+  if (!absent(own) && !isObject(own)) return own;
   const ids = obj(extras.ids);
-  const collected = {
-    ...softCustomer({ lvid: ids.lvid, ym_client_id: ids.ym, vt_user: ids.vt }),
-    ...softCustomer(fromUserData(extras.userData)),
-    ...softCustomer(fromUserData(fields.user_data)),
-  };
-  const own = fields.customer;
-  if (absent(own)) return collected;
-  return isObject(own) ? { ...collected, ...compact(own) } : own;
+  const out: Draft = {};
+  keepValid(out, 'lvid', ids.lvid);
+  keepValid(out, 'ym_client_id', ids.ym);
+  keepValid(out, 'vt_user', ids.vt);
+  keepUserData(out, extras.userData);
+  keepUserData(out, field('user_data'));
+  if (isObject(own)) {
+    for (const k of Object.keys(own)) {
+      const x = own[k];
+      if (!absent(x)) put(out, k, x);
+    }
+  }
+  return out;
 }
+
+const CONSENT_KEYS = Object.keys(ConsentSchema.entries);
 
 /** The Consent Mode keys the canonical event knows, where they hold `granted` or `denied`; undefined when none. */
 export function consentOf(consent: unknown): Draft | undefined {
   const c = obj(consent);
-  const known = Object.keys(ConsentSchema.entries).filter((k) => c[k] === 'granted' || c[k] === 'denied');
-  return known.length ? Object.fromEntries(known.map((k) => [k, c[k]])) : undefined;
+  let out: Draft | undefined;
+  for (const k of CONSENT_KEYS) {
+    const x = c[k];
+    if (x === 'granted' || x === 'denied') (out ??= {})[k] = x;
+  }
+  return out;
 }

@@ -7,9 +7,9 @@ import * as v from 'valibot';
 import { addMoney, categories, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, list, orderId, text } from './common';
 import type { Draft, Format, Raw } from './common';
 
-const Items = v.optional(v.array(v.looseObject({}), 'items must be a list of objects'));
-const Ga4Shape = v.looseObject({
-  ecommerce: v.nullish(v.looseObject({ items: Items }, 'ecommerce must be an object')),
+const Items = v.optional(v.array(v.object({}), 'items must be a list of objects'));
+const Ga4Shape = v.object({
+  ecommerce: v.nullish(v.object({ items: Items }, 'ecommerce must be an object')),
   items: Items,
 });
 
@@ -37,15 +37,17 @@ export const ga4: Format = {
   toEvent(entry, extras) {
     checkShape(Ga4Shape, entry, `GA4 ${String(entry.event)}`);
     const f = fieldsOf(entry);
+    const tax = f('tax');
+    const shipping = f('shipping');
     return compact({
-      order_id: orderId(f.transaction_id, `GA4 ${entry.event} transaction_id`),
+      order_id: orderId(f('transaction_id'), `GA4 ${entry.event} transaction_id`),
       status: entry.event === 'purchase' ? 'paid' : 'refunded',
-      currency: text(f.currency),
-      total: addMoney(f.value, f.tax, f.shipping),
-      tax: f.tax,
-      shipping: f.shipping,
-      coupons: coupons(f.coupon),
-      items: list(f.items).map(fromGa4Item),
+      currency: text(f('currency')),
+      total: addMoney(f('value'), tax, shipping),
+      tax,
+      shipping,
+      coupons: coupons(f('coupon')),
+      items: list(f('items')).map(fromGa4Item),
       customer: customerOf(f, extras),
       consent: consentOf(extras.consent),
     });

@@ -11,11 +11,11 @@ import * as v from 'valibot';
 import { categories, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, isObject, list, obj, orderId, text } from './common';
 import type { Draft, Format, Raw } from './common';
 
-const Action = v.looseObject({
-  actionField: v.optional(v.looseObject({}, 'actionField must be an object')),
-  products: v.optional(v.array(v.looseObject({}), 'products must be a list of objects')),
+const Action = v.object({
+  actionField: v.optional(v.object({}, 'actionField must be an object')),
+  products: v.optional(v.array(v.object({}), 'products must be a list of objects')),
 });
-const UaShape = v.looseObject({ ecommerce: v.looseObject({ purchase: v.optional(Action), refund: v.optional(Action) }) });
+const UaShape = v.object({ ecommerce: v.object({ purchase: v.optional(Action), refund: v.optional(Action) }) });
 
 /** A productFieldObject; `category` holds up to five levels separated by "/". */
 export function fromUaProduct(p: Raw): Draft {
