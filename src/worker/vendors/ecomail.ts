@@ -26,15 +26,19 @@ const STATUS: Record<OrderState, EcomailStatus> = {
   created: 'pending', paid: 'completed', delivered: 'completed', cancelled: 'canceled', refunded: 'canceled',
 };
 
+// Bodies are fixed-shape literals with `undefined` for absent fields (JSON.stringify leaves them out): V8 builds
+// those far faster than conditional spreads (see mytracker.ts).
 function toItem(i: Item): EcomailTransactionItem {
+  const categories = i.categories?.length ? i.categories : undefined;
   return {
     code: i.id,
     title: i.name ?? i.id,
     // `categories` is "currently not visible in the app — use category for now"; Ecomail's own sGTM template
     // fills `category` with the GA4 categories joined by " | ".
-    ...(i.categories?.length ? { category: i.categories.join(' | '), categories: i.categories } : {}),
+    category: categories?.join(' | '),
+    categories,
     // "Total price for the given quantity": the line total (the docs; PrestaShop's module agrees, vendors.md §9.3).
-    ...(i.price !== undefined ? { price: round(i.price * i.quantity) } : {}),
+    price: i.price !== undefined ? round(i.price * i.quantity) : undefined,
     amount: i.quantity,
   };
 }
@@ -56,13 +60,13 @@ export function toEcomailBody(group: readonly Work[], config: EcomailConfig): Ec
   const transaction: EcomailTransaction = {
     order_id: order.order_id,
     email,
-    ...(shop ? { shop } : {}),
+    shop: shop || undefined,
     // "Total amount including tax and shipping" = our `total`.
     amount: shown.total,
-    ...(shown.tax !== undefined ? { tax: shown.tax } : {}),
-    ...(shown.shipping !== undefined ? { shipping: shown.shipping } : {}),
-    ...(order.customer.city ? { city: order.customer.city } : {}),
-    ...(order.customer.country ? { country: order.customer.country } : {}),
+    tax: shown.tax,
+    shipping: shown.shipping,
+    city: order.customer.city || undefined,
+    country: order.customer.country || undefined,
     // Unix seconds of the order's creation: a later PUT must not move the purchase date.
     timestamp: order.created_at,
     status: STATUS[order.state],
@@ -104,7 +108,11 @@ export const ecomail: Vendor<EcomailConfig> = {
   // multi-key request) gives each key its own request in one lane: the first stops the lane if it fails again.
   plan(work, config, options: PlanOptions = {}): Plan {
     const groups = new Map<string, Work[]>();
-    for (const w of work) groups.set(w.event.order_id, [...(groups.get(w.event.order_id) ?? []), w]);
+    for (const w of work) {
+      const group = groups.get(w.event.order_id);
+      if (group) group.push(w);
+      else groups.set(w.event.order_id, [w]);
+    }
     const requests: VendorRequest[] = [];
     const skipped: Skip[] = [];
     for (const [orderId, group] of groups) {

@@ -20,12 +20,20 @@ type VtItem = { id: string; quantity: number };
 /** The documented body: `{user, event: {confirmation: {generic, items}}}`; field names are case-sensitive. */
 export type VtConfirmation = { user: VtUser; event: { confirmation: { generic: VtGeneric; items?: VtItem[] } } };
 
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && x !== '')) as Partial<T>;
-}
+/** A value, or undefined for an empty one (JSON.stringify then leaves the field out). */
+const given = <T>(x: T | undefined): T | undefined => (x === '' ? undefined : x);
+/** This event's own value when it has one, else what the order's other events said. */
+const own = <T>(mine: T | undefined, order: T | undefined): T | undefined => given(mine) ?? order;
 
 /** The customer as best known: every event of the order, this event's own values on top. */
-const customerOf = (event: CanonicalEvent, order: FoldedOrder): Customer => ({ ...order.customer, ...dropUndefined(event.customer) });
+function customerOf(event: CanonicalEvent, order: FoldedOrder): Pick<Customer, 'email' | 'phone' | 'first_name' | 'last_name' | 'country' | 'city'> {
+  const e = event.customer;
+  const o = order.customer;
+  return {
+    email: own(e.email, o.email), phone: own(e.phone, o.phone), first_name: own(e.first_name, o.first_name),
+    last_name: own(e.last_name, o.last_name), country: own(e.country, o.country), city: own(e.city, o.city),
+  };
+}
 
 /**
  * The order as this created/paid event states it, falling back to the order just before it (a `paid` event
@@ -43,9 +51,10 @@ export function toVtConfirmation({ event, order, before }: Work): VtConfirmation
   const c = customerOf(event, order);
   if (!c.email) return 'no_identifier';
   const p = purchase(event, before);
+  // Fixed-shape literals with `undefined` for absent fields, which JSON.stringify leaves out (see mytracker.ts).
   const user: VtUser = {
-    email: c.email,
-    ...dropUndefined({ tel: c.phone, firstname: c.first_name, lastname: c.last_name, country: c.country, city: c.city }),
+    email: c.email, tel: given(c.phone), firstname: given(c.first_name), lastname: given(c.last_name),
+    country: given(c.country), city: given(c.city),
   };
   // `status` appears in the seed's example ("order_status") but not in its field table, and no page says what
   // values it takes (vendors.md §8.5). The vendor keeps only the first confirmation per orderId, so a status
@@ -54,13 +63,13 @@ export function toVtConfirmation({ event, order, before }: Work): VtConfirmation
     orderId: event.order_id,
     total: p.total, // "[float] including shipping" = our `total`
     currency: event.currency,
-    ...(p.coupons?.length ? { coupons: p.coupons } : {}),
-    ...(p.shipping !== undefined ? { total_shipping: p.shipping } : {}),
-    ...(c.phone ? { phone: c.phone } : {}),
+    coupons: p.coupons?.length ? p.coupons : undefined,
+    total_shipping: p.shipping,
+    phone: c.phone || undefined,
   };
   // Items are optional but "strongly recommended"; ids must match the product feed. A zero quantity means nothing.
   const items = p.items.filter((i) => i.quantity > 0).map((i) => ({ id: i.id, quantity: i.quantity }));
-  return { user, event: { confirmation: { generic, ...(items.length ? { items } : {}) } } };
+  return { user, event: { confirmation: { generic, items: items.length ? items : undefined } } };
 }
 
 function request(config: VtMarketingConfig, body: VtConfirmation, key: string): VendorRequest {
