@@ -20,6 +20,8 @@ export type FoldedOrder = {
   discount?: number;
   /** Items still in the order (refunded / cancelled quantities taken out). */
   items: Item[];
+  /** The order as it stood just before a refund or cancellation emptied it (vendors that need items send this). */
+  closed_from?: { items: Item[]; total: number; tax?: number; shipping?: number };
   coupons?: string[];
   shop?: string;
   customer: Customer;
@@ -76,7 +78,7 @@ export function foldOrder(events: readonly CanonicalEvent[]): FoldedOrder {
   const o: FoldedOrder = {
     order_id: first.order_id, state: 'created', paid: false, currency: first.currency,
     total: 0, original_total: 0, refunded_total: 0, cancelled_total: 0,
-    tax: undefined, shipping: undefined, discount: undefined, items: [], coupons: undefined, shop: undefined,
+    tax: undefined, shipping: undefined, discount: undefined, items: [], closed_from: undefined, coupons: undefined, shop: undefined,
     customer: {}, consent: undefined, page_url: undefined, user_agent: undefined, ip: undefined,
     created_at: first.occurred_at, updated_at: first.occurred_at, event_count: 0,
   };
@@ -109,6 +111,7 @@ export function foldOrder(events: readonly CanonicalEvent[]): FoldedOrder {
       const whole = e.items.length === 0;
       const { items, value } = whole ? { items: [], value: o.total } : subtractItems(o.items, e.items);
       const amount = round(Math.min(e.total ?? value, o.total));
+      if (items.length === 0 && o.items.length) o.closed_from = { items: o.items, total: o.total, tax: o.tax, shipping: o.shipping };
       o.items = items;
       o.total = round(o.total - amount);
       if (e.status === 'refunded') o.refunded_total = round(o.refunded_total + amount);

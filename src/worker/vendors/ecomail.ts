@@ -53,8 +53,10 @@ export function toEcomailBody(group: readonly Work[], config: EcomailConfig): Ec
   const order = group.at(-1)!.order;
   const email = order.customer.email;
   if (!email) return 'no_identifier';
+  // The group's own earlier states first; else the state the order was closed from (a `created` retried after
+  // the cancellation was stored has no earlier state in its group).
   const shown = order.items.length ? order
-    : [...group].reverse().map((w) => w.before).find((b): b is FoldedOrder => !!b && b.items.length > 0);
+    : [...group].reverse().map((w) => w.before).find((b): b is FoldedOrder => !!b && b.items.length > 0) ?? order.closed_from;
   if (!shown) return 'no_items';
   const shop = config.shop ?? order.shop;
   const transaction: EcomailTransaction = {
