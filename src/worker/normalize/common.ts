@@ -84,10 +84,13 @@ function put(o: Draft, k: string, x: unknown): void {
 export function compact(o: Raw): Draft {
   let complete = true;
   for (const k in o) if (absent(o[k])) { complete = false; break; }
-  if (complete) return o;
-  const out: Draft = {};
-  for (const k of Object.keys(o)) {
-    const x = o[k];
+  return complete ? o : copyPresent({}, o);
+}
+
+/** Copies `from`'s present values into `out`, in key order (later keys overwrite, as a spread would). */
+function copyPresent(out: Draft, from: Raw): Draft {
+  for (const k of Object.keys(from)) {
+    const x = from[k];
     if (!absent(x)) put(out, k, x);
   }
   return out;
@@ -176,13 +179,7 @@ export function customerOf(field: Fields, extras: Extras): unknown {
   keepValid(out, 'vt_user', ids.vt);
   keepUserData(out, extras.userData);
   keepUserData(out, field('user_data'));
-  if (isObject(own)) {
-    for (const k of Object.keys(own)) {
-      const x = own[k];
-      if (!absent(x)) put(out, k, x);
-    }
-  }
-  return out;
+  return isObject(own) ? copyPresent(out, own) : out;
 }
 
 const CONSENT_KEYS = Object.keys(ConsentSchema.entries);

@@ -3,7 +3,7 @@
 // order, then `PUT {base}/tracker/transaction/{order_id}`, which overwrites the whole transaction, items too.
 // Header `key: <API key>`; 1000 requests a minute, 429 with Retry-After above that.
 import type { Item } from '../event';
-import { round, type FoldedOrder, type OrderState } from '../order';
+import { round, type OrderState } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
 import type { Plan, PlanOptions, Skip, Vendor, VendorRequest, Work } from './types';
 
@@ -46,17 +46,14 @@ function toItem(i: Item): EcomailTransactionItem {
 /**
  * The transaction to send for an order's latest state, or why there is none. Both `transaction_items` and at
  * least one item are required, so a cancelled or fully refunded order (no items left) is sent as it stood before
- * (its last state with items, from the plan's `before` states) with status canceled. `config.shop` (ECOMAIL_SHOP)
+ * (`closed_from`, its last state with items, whichever events this plan covers) with status canceled. `config.shop` (ECOMAIL_SHOP)
  * wins over the event's `shop`: it must match the shop name the Ecomail account segments by.
  */
 export function toEcomailBody(group: readonly Work[], config: EcomailConfig): EcomailBody | string {
   const order = group.at(-1)!.order;
   const email = order.customer.email;
   if (!email) return 'no_identifier';
-  // The group's own earlier states first; else the state the order was closed from (a `created` retried after
-  // the cancellation was stored has no earlier state in its group).
-  const shown = order.items.length ? order
-    : [...group].reverse().map((w) => w.before).find((b): b is FoldedOrder => !!b && b.items.length > 0) ?? order.closed_from;
+  const shown = order.items.length ? order : order.closed_from;
   if (!shown) return 'no_items';
   const shop = config.shop ?? order.shop;
   const transaction: EcomailTransaction = {
