@@ -11,7 +11,8 @@ export const ESPUTNIK_BASE_URL = 'https://esputnik.com';
 /** Any user name works; the password is the key (Yespo's own apps send their app name). */
 const BASIC_USER = 'order-relay';
 
-export type ESputnikConfig = { baseUrl: string; apiKey: string };
+/** `authorization` is the Basic header, built once per isolate (config is cached) rather than per request. */
+export type ESputnikConfig = { baseUrl: string; authorization: string };
 
 type ESputnikStatus = 'INITIALIZED' | 'IN_PROGRESS' | 'DELIVERED' | 'CANCELLED';
 export type ESputnikEventType = 'orderCreated' | 'orderUpdated' | 'orderDelivered' | 'orderCancelled';
@@ -33,8 +34,8 @@ const STATUS: Record<OrderState, ESputnikStatus> = {
 
 /** Digits only, as the docs write numbers ("380501234567"); the contact and the event must spell it alike. */
 const digits = (phone: string | undefined): string | undefined => phone?.replace(/\D/g, '') || undefined;
-/** ISO 8601 without milliseconds. */
-const isoDate = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** ISO 8601 without milliseconds: `YYYY-MM-DDTHH:mm:ss` is fixed-width for the years the schema allows. */
+const isoDate = (unixSeconds: number): string => `${new Date(unixSeconds * 1000).toISOString().slice(0, 19)}Z`;
 const money = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(round(n)));
 
 // Bodies are fixed-shape literals with `undefined` for absent fields (JSON.stringify leaves them out): V8 builds
@@ -138,7 +139,7 @@ function post(config: ESputnikConfig, path: string, body: unknown, keys: string[
   return {
     method: 'POST',
     url: `${config.baseUrl}/api/v1/${path}`,
-    headers: { Authorization: `Basic ${btoa(`${BASIC_USER}:${config.apiKey}`)}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: config.authorization, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
     keys,
     lane,
@@ -166,8 +167,12 @@ export const esputnik: Vendor<ESputnikConfig> = {
 
   parseConfig(env) {
     const apiKey = str(env, 'ESPUTNIK_API_KEY');
-    if (!apiKey) return null;
-    return { apiKey, baseUrl: trimSlash(str(env, 'ESPUTNIK_BASE_URL') ?? ESPUTNIK_BASE_URL) };
+    // Basic credentials are Latin-1 (btoa): a key outside it cannot be sent at all.
+    if (!apiKey || /[^\x20-\xff]/.test(apiKey)) return null;
+    return {
+      baseUrl: trimSlash(str(env, 'ESPUTNIK_BASE_URL') ?? ESPUTNIK_BASE_URL),
+      authorization: `Basic ${btoa(`${BASIC_USER}:${apiKey}`)}`,
+    };
   },
 
   // One lane per order: the contact upsert (once per plan), then the order's events in sequence, so each event
@@ -209,7 +214,7 @@ export const esputnik: Vendor<ESputnikConfig> = {
     return {
       method: 'GET',
       url: `${config.baseUrl}/api/v1/account/info`,
-      headers: { Authorization: `Basic ${btoa(`${BASIC_USER}:${config.apiKey}`)}`, Accept: 'application/json' },
+      headers: { Authorization: config.authorization, Accept: 'application/json' },
       body: '',
       keys: [],
     };

@@ -38,7 +38,8 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 /** en-US with h23 prints `MM/dd/yyyy, HH:mm:ss`; format() costs a third of formatToParts() (npm run bench). */
 const EN_US = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
 
-export function formatDateTime(unixSeconds: number, timeZone: string): string {
+/** The Intl path, ~1.5 µs a call: what the per-minute cache below is filled from. */
+export function formatDateTimeIntl(unixSeconds: number, timeZone: string): string {
   const date = new Date(unixSeconds * 1000);
   const m = EN_US.exec(formatterFor(timeZone).format(date));
   if (m) return `${m[3]}-${m[1]}-${m[2]} ${m[4]}:${m[5]}:${m[6]}`;
@@ -46,6 +47,26 @@ export function formatDateTime(unixSeconds: number, timeZone: string): string {
   const parts = formatterFor(timeZone).formatToParts(date);
   const p = (type: Intl.DateTimeFormatPartTypes) => parts.find((x) => x.type === type)?.value ?? '00';
   return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')}`;
+}
+
+// Since 1972 every UTC offset and every DST change in the tz database falls on a whole minute (the schema starts at
+// 2000), so the `yyyy-MM-dd HH:mm:` of a minute holds for each of its seconds. Orders of one upload are mostly
+// minutes apart: one Intl call per time zone and minute instead of one per row. Bounded: cleared when full.
+const minutePrefixes = new Map<string, string>();
+const MAX_PREFIXES = 4096;
+
+export function formatDateTime(unixSeconds: number, timeZone: string): string {
+  if (!Number.isInteger(unixSeconds)) return formatDateTimeIntl(unixSeconds, timeZone);
+  const second = ((unixSeconds % 60) + 60) % 60;
+  const minute = unixSeconds - second;
+  const key = `${timeZone} ${minute}`;
+  let prefix = minutePrefixes.get(key);
+  if (prefix === undefined) {
+    if (minutePrefixes.size >= MAX_PREFIXES) minutePrefixes.clear();
+    prefix = formatDateTimeIntl(minute, timeZone).slice(0, -2);
+    minutePrefixes.set(key, prefix);
+  }
+  return second < 10 ? `${prefix}0${second}` : `${prefix}${second}`;
 }
 
 /** A plain decimal (never exponent notation), at most 4 places, no trailing zeros. */

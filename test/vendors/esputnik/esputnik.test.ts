@@ -57,7 +57,8 @@ describe('eSputnik plan', () => {
 });
 
 describe('eSputnik config, classify, check', () => {
-  const config: ESputnikConfig = { apiKey: 'test-esputnik-key', baseUrl: 'https://esputnik.com' };
+  // Basic order-relay:test-esputnik-key
+  const config: ESputnikConfig = { baseUrl: 'https://esputnik.com', authorization: 'Basic b3JkZXItcmVsYXk6dGVzdC1lc3B1dG5pay1rZXk=' };
 
   it('needs the API key, defaults the base URL and names its secret', () => {
     expect(esputnik.parseConfig({})).toBeNull();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildWork } from '../../../src/worker/deliver';
 import { parseEventInput } from '../../../src/worker/event';
 import { toCanonicalEvent } from '../../../src/worker/event-key';
-import { MAX_ROWS, toMultipart, yandex, type YandexConfig } from '../../../src/worker/vendors/yandex';
+import { formatDateTime, formatDateTimeIntl, MAX_ROWS, toMultipart, yandex, type YandexConfig } from '../../../src/worker/vendors/yandex';
 
 const res = (status: number, body: string, headers: Record<string, string> = {}) => ({ status, body, headers });
 const uploading = (status: string) => JSON.stringify({ uploading: {
@@ -82,5 +82,34 @@ describe('yandex.plan', () => {
     const clash = toMultipart(`id\n${first.boundary}\n`, ['k:paid']);
     expect(clash.boundary).not.toBe(first.boundary);
     expect(`id\n${first.boundary}\n`.includes(clash.boundary)).toBe(false);
+  });
+});
+
+describe('formatDateTime', () => {
+  // Zones with DST, half-hour and 45-minute offsets, and a 30-minute DST shift (Lord Howe).
+  const ZONES = ['Europe/Moscow', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Chatham', 'UTC'];
+
+  it('reads the docs\' format, in the counter\'s time zone', () => {
+    expect(formatDateTime(1767225600, 'Europe/Moscow')).toBe('2026-01-01 03:00:00');
+    expect(formatDateTime(1767225659, 'Europe/Moscow')).toBe('2026-01-01 03:00:59');
+    expect(formatDateTime(1774746000, 'Europe/Berlin')).toBe('2026-03-29 03:00:00'); // 01:00 UTC: CEST begins
+    expect(formatDateTime(1774745999, 'Europe/Berlin')).toBe('2026-03-29 01:59:59');
+  });
+
+  it('agrees with the per-call Intl path around every DST change of 2025–2026 and at random seconds', () => {
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (const zone of ZONES) {
+      const at: number[] = [];
+      // Every offset change in two years, found by hourly steps, then each second around it.
+      const offset = (t: number) => formatDateTimeIntl(t, zone);
+      for (let t = 1735689600; t < 1798761600; t += 3600) {
+        const a = offset(t), b = offset(t + 3600);
+        const gap = (Date.parse(`${b.replace(' ', 'T')}Z`) - Date.parse(`${a.replace(' ', 'T')}Z`)) / 1000;
+        if (gap !== 3600) for (let s = t - 120; s <= t + 3600 + 120; s += 1) at.push(s);
+      }
+      for (let i = 0; i < 2000; i++) at.push(946684800 + Math.floor(random() * 3_000_000_000));
+      for (const t of at) expect(formatDateTime(t, zone), `${zone} ${t}`).toBe(formatDateTimeIntl(t, zone));
+    }
   });
 });
