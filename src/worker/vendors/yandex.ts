@@ -16,6 +16,7 @@ export const COLUMNS = ['id', 'create_date_time', 'client_uniq_id', 'client_ids'
 
 export type YandexConfig = { baseUrl: string; counterId: string; token: string; timeZone: string };
 type Column = (typeof COLUMNS)[number];
+const HEADER = `${COLUMNS.join(',')}\n`;
 export type YandexRow = Record<Column, string>;
 
 /** PAID is created + paid; no refund status exists, so a full refund counts as a cancellation. */
@@ -131,7 +132,11 @@ export function toMultipart(csv: string, keys: readonly string[]): { boundary: s
 }
 
 function request(config: YandexConfig, rows: readonly YandexRow[], keys: string[]): VendorRequest {
-  const csv = [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((col) => csvCell(r[col])).join(','))].join('\n') + '\n';
+  let csv = HEADER;
+  for (const r of rows) {
+    for (let i = 0; i < COLUMNS.length; i++) csv += (i ? ',' : '') + csvCell(r[COLUMNS[i]!]);
+    csv += '\n';
+  }
   const { boundary, body } = toMultipart(csv, keys);
   return {
     method: 'POST',
