@@ -45,8 +45,9 @@ export function buildWork(
  * The vendor's plan for this work, with the consent rule applied first: with CONSENT_REQUIRED, an event whose
  * (else its order's) consent denies the vendor's key is skipped. Shared by delivery and the admin preview.
  */
-export function planWork(vendor: Vendor<unknown>, config: unknown, work: readonly Work[], consentRequired: boolean): { plan: Plan; allowed: Work[] } {
-  const denied = (w: Work) => consentRequired && (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
+export function planWork(vendor: Vendor<unknown>, config: unknown, work: readonly Work[], consentRequired: boolean): { plan: Plan; allowed: readonly Work[] } {
+  if (!consentRequired) return { allowed: work, plan: vendor.plan(work, config) };
+  const denied = (w: Work) => (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
   const allowed = work.filter((w) => !denied(w));
   const plan = vendor.plan(allowed, config);
   return { allowed, plan: { ...plan, skipped: [...plan.skipped, ...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' }))] } };
