@@ -51,8 +51,8 @@ export function formatDateTimeIntl(unixSeconds: number, timeZone: string): strin
 }
 
 // Since 1972 every UTC offset and every DST change in the tz database falls on a whole minute (the schema starts at
-// 2000), so the `yyyy-MM-dd HH:mm:` of a minute holds for each of its seconds. Orders of one upload are mostly
-// minutes apart: one Intl call per time zone and minute instead of one per row. Bounded: cleared when full.
+// 2000), so the `yyyy-MM-dd HH:mm:` of a minute holds for each of its seconds. A flush uploads the orders of the
+// last minute or so: one Intl call per time zone and minute instead of one per row. Bounded: cleared when full.
 const minutePrefixes = new Map<string, string>();
 const MAX_PREFIXES = 4096;
 
