@@ -46,8 +46,9 @@ function toItem(i: Item): EcomailTransactionItem {
 /**
  * The transaction to send for an order's latest state, or why there is none. Both `transaction_items` and at
  * least one item are required, so a cancelled or fully refunded order (no items left) is sent as it stood before
- * (`closed_from`, its last state with items, whichever events this plan covers) with status canceled. `config.shop` (ECOMAIL_SHOP)
- * wins over the event's `shop`: it must match the shop name the Ecomail account segments by.
+ * (`closed_from`, its last state with items, whichever events this plan covers) with status canceled.
+ * `config.shop` (ECOMAIL_SHOP) wins over the event's `shop`: it must match the shop name the Ecomail account
+ * segments by.
  */
 export function toEcomailBody(group: readonly Work[], config: EcomailConfig): EcomailBody | string {
   const order = group.at(-1)!.order;

@@ -103,7 +103,7 @@ export function toMyTrackerEvent({ event, order, before }: Work): MyTrackerEvent
 }
 
 /** UTF-8 length without encoding (a lone surrogate counts 3 bytes, as TextEncoder's U+FFFD would). */
-export function utf8Length(s: string): number {
+function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
