@@ -13,22 +13,29 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest(async () => ({
-          wrangler: { configPath: './wrangler.toml' },
-          miniflare: {
-            bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
-            // RATE_LIMITER_TIGHT: the rate-limit test passes it as RATE_LIMITER to provoke 429s (test/worker/security.test.ts).
-            ratelimits: { RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } }, RATE_LIMITER_TIGHT: { simple: { limit: 5, period: 60 } } },
-            // Runs in Node and sees every outbound fetch: vendor hosts go to the fakes, the control host
-            // lets tests inspect and steer them, anything else gets 599 (no test ever reaches the internet).
-            // The node:http form lets a fake really drop a connection, so the Worker sees a network error.
-            outboundService: {
-              node: toNodeListener(async (request: Request) => (new URL(request.url).hostname === 'fakes.control'
-                ? controlFakes(fakes, request)
-                : fakes.handle(request))),
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
+              // RATE_LIMITER_TIGHT: the rate-limit test passes it as RATE_LIMITER to provoke 429s (test/worker/security.test.ts).
+              ratelimits: {
+                RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
+                RATE_LIMITER_TIGHT: { simple: { limit: 5, period: 60 } },
+              },
+              // Runs in Node and sees every outbound fetch: vendor hosts go to the fakes, the control host
+              // lets tests inspect and steer them, anything else gets 599 (no test ever reaches the internet).
+              // The node:http form lets a fake really drop a connection, so the Worker sees a network error.
+              outboundService: {
+                node: toNodeListener(async (request: Request) =>
+                  new URL(request.url).hostname === 'fakes.control'
+                    ? controlFakes(fakes, request)
+                    : fakes.handle(request),
+                ),
+              },
             },
-          },
-        }))],
+          })),
+        ],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts', 'test/vendors/**/*.test.ts'],
@@ -43,7 +50,16 @@ export default defineConfig({
       { test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] } },
       { test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000 } },
       // Debian Chromium against `wrangler dev` (test/browser/harness.ts); .ci/run installs chromium.
-      { test: { name: 'browser', environment: 'node', include: ['test/browser/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 180_000 } },
+      {
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

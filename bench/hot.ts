@@ -14,29 +14,58 @@ export { MAX_BATCH_ORDERS, MAX_BODY_BYTES } from '../src/worker/vendors/mytracke
 
 /** Every vendor enabled with placeholder credentials (the fakes' own), as in the tests. */
 export const BENCH_ENV: Record<string, string> = {
-  MYTRACKER_APP_ID: '12345', MYTRACKER_TOKEN: 'bench-mytracker-token', ESPUTNIK_API_KEY: 'bench-esputnik-key',
-  ECOMAIL_API_KEY: 'bench-ecomail-key', ECOMAIL_SHOP: 'shop.example', VTMARKETING_API_KEY: 'bench-vtmarketing-key',
-  YANDEX_METRICA_COUNTER_ID: '12345678', YANDEX_METRICA_TOKEN: 'bench-yandex-token',
+  MYTRACKER_APP_ID: '12345',
+  MYTRACKER_TOKEN: 'bench-mytracker-token',
+  ESPUTNIK_API_KEY: 'bench-esputnik-key',
+  ECOMAIL_API_KEY: 'bench-ecomail-key',
+  ECOMAIL_SHOP: 'shop.example',
+  VTMARKETING_API_KEY: 'bench-vtmarketing-key',
+  YANDEX_METRICA_COUNTER_ID: '12345678',
+  YANDEX_METRICA_TOKEN: 'bench-yandex-token',
 };
-const enabled = VENDORS.map((vendor) => ({ vendor: vendor as Vendor<unknown>, config: vendor.parseConfig(BENCH_ENV) as unknown }));
+const enabled = VENDORS.map((vendor) => ({
+  vendor: vendor as Vendor<unknown>,
+  config: vendor.parseConfig(BENCH_ENV) as unknown,
+}));
 const CONTEXT: Context = {
-  source: 'browser', received_at: 1_767_225_600, page_url: 'https://shop.example/checkout/thank-you?order=1',
-  user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36', ip: '203.0.113.7',
+  source: 'browser',
+  received_at: 1_767_225_600,
+  page_url: 'https://shop.example/checkout/thank-you?order=1',
+  user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+  ip: '203.0.113.7',
 };
 
 /** A GA4 `purchase` of `items` lines as the snippet posts it: the raw entry in its envelope, with every field filled. */
 export function browserBody(orderId: string, items: number): Record<string, unknown> {
   const lines = Array.from({ length: items }, (_x, i) => ({
-    item_id: `SKU-${1000 + i}`, item_name: `Organic green tea, 100 g (${i + 1})`, price: 11.9, quantity: 1 + (i % 3), discount: 1,
-    item_brand: 'Tea House', item_variant: 'loose leaf', item_category: 'Food', item_category2: 'Drinks', item_category3: 'Tea',
-    item_category4: 'Green tea', item_category5: 'Organic', coupon: 'TEA10',
+    item_id: `SKU-${1000 + i}`,
+    item_name: `Organic green tea, 100 g (${i + 1})`,
+    price: 11.9,
+    quantity: 1 + (i % 3),
+    discount: 1,
+    item_brand: 'Tea House',
+    item_variant: 'loose leaf',
+    item_category: 'Food',
+    item_category2: 'Drinks',
+    item_category3: 'Tea',
+    item_category4: 'Green tea',
+    item_category5: 'Organic',
+    coupon: 'TEA10',
   }));
   const value = lines.reduce((s, l) => s + l.price * l.quantity, 0);
   return {
     v: 1,
     e: {
       event: 'purchase',
-      ecommerce: { transaction_id: orderId, value: Math.round(value * 100) / 100, tax: 4.9, shipping: 5.99, currency: 'EUR', coupon: 'SUMMER', items: lines },
+      ecommerce: {
+        transaction_id: orderId,
+        value: Math.round(value * 100) / 100,
+        tax: 4.9,
+        shipping: 5.99,
+        currency: 'EUR',
+        coupon: 'SUMMER',
+        items: lines,
+      },
       customer: { id: 'cust-4711', first_name: 'Jana', last_name: 'Nováková', city: 'Brno', country: 'CZ' },
     },
     ids: { lvid: '0123456789abcdef0123456789abcdef', ym: '1700000000123456789', vt: 'u123_s456_789' },
@@ -56,12 +85,19 @@ export async function ingest(body: unknown): Promise<CanonicalEvent> {
 
 /** Fold + plan for every enabled vendor: what the deliveries consumer does between its D1 reads and its calls. */
 export function planAll(events: readonly CanonicalEvent[], vendors = enabled): Map<string, Plan> {
-  const work = buildWork(events.map((e) => e.key), events, new Map());
+  const work = buildWork(
+    events.map((e) => e.key),
+    events,
+    new Map(),
+  );
   return new Map(vendors.map(({ vendor, config }) => [vendor.name, planWork(vendor, config, work, false).plan]));
 }
 
 /** Plans for one vendor only (the batching simulation). */
 export const planFor = (name: string, events: readonly CanonicalEvent[]): Plan =>
-  planAll(events, enabled.filter((e) => e.vendor.name === name)).get(name)!;
+  planAll(
+    events,
+    enabled.filter((e) => e.vendor.name === name),
+  ).get(name)!;
 
 export { deliveryChunks } from '../src/worker/pipeline';

@@ -28,7 +28,12 @@ const log = (...a) => console.error('›', ...a);
 // ---- 1. sizes ----
 function sizes() {
   const snippet = readFileSync(join(ROOT, 'dist/s.js'));
-  rows.push(['dist/s.js (the snippet), raw / gzip -9', `${num(snippet.length)} B / ${num(gzipSync(snippet, { level: 9 }).length)} B`, '≤ 1 KB gzip (DESIGN.md)', gzipSync(snippet, { level: 9 }).length <= 1024 ? 'met' : 'over']);
+  rows.push([
+    'dist/s.js (the snippet), raw / gzip -9',
+    `${num(snippet.length)} B / ${num(gzipSync(snippet, { level: 9 }).length)} B`,
+    '≤ 1 KB gzip (DESIGN.md)',
+    gzipSync(snippet, { level: 9 }).length <= 1024 ? 'met' : 'over',
+  ]);
   rows.push(['  reference: Plausible script', '~1 KB', 'reference figure, not measured here', '']);
   rows.push(['  reference: Segment analytics.js', '29.8 KB', 'reference figure, not measured here', '']);
   rows.push(['  reference: RudderStack JS SDK', '28.5 KB', 'reference figure, not measured here', '']);
@@ -37,17 +42,36 @@ function sizes() {
 async function workerBundle() {
   const out = join(tmp, 'worker.js');
   await build({
-    entryPoints: [join(ROOT, 'src/worker/index.ts')], outfile: out, bundle: true, minify: true, format: 'esm',
-    platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], external: ['cloudflare:*', 'node:*'], logLevel: 'warning',
+    entryPoints: [join(ROOT, 'src/worker/index.ts')],
+    outfile: out,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    external: ['cloudflare:*', 'node:*'],
+    logLevel: 'warning',
   });
   const code = readFileSync(out);
-  rows.push(['Worker bundle (esbuild, minified), raw / gzip -9', `${kb(code.length)} / ${kb(gzipSync(code, { level: 9 }).length)}`, 'Workers limit 3 MB gzip (free plan)', 'met']);
+  rows.push([
+    'Worker bundle (esbuild, minified), raw / gzip -9',
+    `${kb(code.length)} / ${kb(gzipSync(code, { level: 9 }).length)}`,
+    'Workers limit 3 MB gzip (free plan)',
+    'met',
+  ]);
 }
 
 // ---- 2. the CPU path, in Node ----
 async function loadHot() {
   const out = join(tmp, 'hot.mjs');
-  await build({ entryPoints: [join(ROOT, 'bench/hot.ts')], outfile: out, bundle: true, format: 'esm', platform: 'node', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'bench/hot.ts')],
+    outfile: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
   return { hot: await import(out), path: out };
 }
 
@@ -68,7 +92,10 @@ async function perCall(fn, n, baseline) {
       per[k].push(Number(process.hrtime.bigint() - t0) / 1000 / (n / 5));
     }
   }
-  const [own, base] = per.map((xs) => { xs.sort((a, b) => a - b); return { best: xs[0], median: xs[7] }; });
+  const [own, base] = per.map((xs) => {
+    xs.sort((a, b) => a - b);
+    return { best: xs[0], median: xs[7] };
+  });
   return baseline ? { ...own, baseline: base } : own;
 }
 
@@ -81,7 +108,11 @@ async function cpu(hot) {
     const n = items === 3 ? 20_000 : 2_000;
     // Baseline: what any relay does at least, reading the posted JSON and writing JSON out again.
     const text = JSON.stringify(body);
-    const total = await perCall(async () => hot.planAll([await hot.ingest(body)]), n, () => JSON.stringify(JSON.parse(text)));
+    const total = await perCall(
+      async () => hot.planAll([await hot.ingest(body)]),
+      n,
+      () => JSON.stringify(JSON.parse(text)),
+    );
     const request = await perCall(() => hot.ingest(body), n);
     const delivery = await perCall(() => hot.planAll([event]), n);
     rows.push([
@@ -90,8 +121,12 @@ async function cpu(hot) {
       items === 3 ? '≤ 50 µs per 3-item event' : '',
       items === 3 ? (total.best <= 50 ? (total.median <= 50 ? 'met' : 'met (best round; median over)') : 'missed') : '',
     ]);
-    rows.push([`  baseline in alternating rounds: JSON.parse + JSON.stringify of the ${num(text.length)} B body`,
-      `${us(total.baseline)} · the event costs ${num(total.best / total.baseline.best, 1)}× (medians ${num(total.median / total.baseline.median, 1)}×)`, '', '']);
+    rows.push([
+      `  baseline in alternating rounds: JSON.parse + JSON.stringify of the ${num(text.length)} B body`,
+      `${us(total.baseline)} · the event costs ${num(total.best / total.baseline.best, 1)}× (medians ${num(total.median / total.baseline.median, 1)}×)`,
+      '',
+      '',
+    ]);
     rows.push([`  of which /o's request path: normalise + validate + key`, us(request), '', '']);
     rows.push([`  of which the consumer's: fold + plan for 5 vendors`, us(delivery), '', '']);
   }
@@ -107,15 +142,33 @@ async function cpu(hot) {
 function instructions(hotPath) {
   const what = 'validate + normalise + plan ×5 vendors, 3-item order: instructions (valgrind)';
   if (process.env.BENCH_SKIP_VALGRIND === '1') return;
-  if (spawnSync('valgrind', ['--version']).error) { rows.push([what, 'skipped: valgrind is not installed (apt-get install valgrind)', '', '']); return; }
+  if (spawnSync('valgrind', ['--version']).error) {
+    rows.push([what, 'skipped: valgrind is not installed (apt-get install valgrind)', '', '']);
+    return;
+  }
   const driver = join(tmp, 'count.mjs');
-  writeFileSync(driver, `const hot = await import(${JSON.stringify(hotPath)});
+  writeFileSync(
+    driver,
+    `const hot = await import(${JSON.stringify(hotPath)});
 const body = hot.browserBody('BENCH-1', 3);
 for (let i = 0, n = Number(process.argv[2]); i < n; i++) hot.planAll([await hot.ingest(body)]);
-`);
+`,
+  );
   const count = (n) => {
-    const res = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null',
-      process.execPath, '--single-threaded', driver, String(n)], { encoding: 'utf8' });
+    const res = spawnSync(
+      'valgrind',
+      [
+        '--tool=cachegrind',
+        '--cache-sim=no',
+        '--smc-check=all-non-file',
+        '--cachegrind-out-file=/dev/null',
+        process.execPath,
+        '--single-threaded',
+        driver,
+        String(n),
+      ],
+      { encoding: 'utf8' },
+    );
     const m = /I\s+refs:\s+([\d,]+)/.exec(res.stderr ?? '');
     if (res.status !== 0 || !m) throw new Error(`valgrind failed: ${(res.stderr ?? '').slice(-500)}`);
     return Number(m[1].replaceAll(',', ''));
@@ -153,7 +206,9 @@ async function requestsPer1000(hot) {
   // ingest batches → delivery rows (event × vendor, as storeEvents returns them) → the pipeline's own sendBatch
   // chunks → one deliveries batch per chunk (max_batch_size messages), planned vendor by vendor.
   for (let i = 0; i < events.length; i += ingestBatch) {
-    const created = events.slice(i, i + ingestBatch).flatMap((e) => queueVendors.map((vendor) => ({ event_key: e.key, vendor })));
+    const created = events
+      .slice(i, i + ingestBatch)
+      .flatMap((e) => queueVendors.map((vendor) => ({ event_key: e.key, vendor })));
     const messages = hot.deliveryChunks(created).flat();
     for (let j = 0; j < messages.length; j += deliveriesBatch) {
       const batch = messages.slice(j, j + deliveriesBatch);
@@ -171,32 +226,61 @@ async function requestsPer1000(hot) {
   const perRequest = Math.min(hot.MAX_BATCH_ORDERS, Math.floor((hot.MAX_BODY_BYTES - 1) / (bodyBytes + 1)));
   const fewestMt = Math.ceil(1000 / perRequest);
   const ratio = counts.mytracker / fewestMt;
-  rows.push([`MyTracker requests / 1,000 orders (batches: ingest ${ingestBatch}, deliveries ${deliveriesBatch})`,
+  rows.push([
+    `MyTracker requests / 1,000 orders (batches: ingest ${ingestBatch}, deliveries ${deliveriesBatch})`,
     `${num(counts.mytracker)} (fewest ${fewestMt}: ${perRequest} orders of ${num(bodyBytes)} B per 10 KB request) = ${num(ratio, 2)}×`,
-    'within 10% of the fewest', ratio <= 1.1 ? 'met' : 'missed']);
-  rows.push(['eSputnik requests / 1,000 orders', `${num(counts.esputnik)} v1/event + ${num(contactCalls)} contact upserts`, 'fewest 1,000 v1/event (one event per call); contacts could go in bulk', '']);
-  rows.push(['Ecomail requests / 1,000 orders', num(counts.ecomail), 'fewest 1,000 (one transaction per call)', counts.ecomail === 1000 ? 'at the fewest' : '']);
-  rows.push(['VTmarketing requests / 1,000 orders', num(counts.vtmarketing), 'fewest 1,000 (one confirmation per call)', counts.vtmarketing === 1000 ? 'at the fewest' : '']);
+    'within 10% of the fewest',
+    ratio <= 1.1 ? 'met' : 'missed',
+  ]);
+  rows.push([
+    'eSputnik requests / 1,000 orders',
+    `${num(counts.esputnik)} v1/event + ${num(contactCalls)} contact upserts`,
+    'fewest 1,000 v1/event (one event per call); contacts could go in bulk',
+    '',
+  ]);
+  rows.push([
+    'Ecomail requests / 1,000 orders',
+    num(counts.ecomail),
+    'fewest 1,000 (one transaction per call)',
+    counts.ecomail === 1000 ? 'at the fewest' : '',
+  ]);
+  rows.push([
+    'VTmarketing requests / 1,000 orders',
+    num(counts.vtmarketing),
+    'fewest 1,000 (one confirmation per call)',
+    counts.vtmarketing === 1000 ? 'at the fewest' : '',
+  ]);
   // Yandex: the cron flushes every minute; the consumer flushes early once YANDEX_BATCH (500) rows wait and a
   // minute has passed since the last upload. One CSV of up to 5,000 rows per flush.
   const perMinute = (r) => (r >= 500 ? 2 : 1);
   const uploads = (r) => Math.ceil((1000 / r) * perMinute(r));
-  rows.push([`Yandex uploads / 1,000 orders at ${num(ORDERS_PER_MINUTE)} orders/min (assumed rate)`,
+  rows.push([
+    `Yandex uploads / 1,000 orders at ${num(ORDERS_PER_MINUTE)} orders/min (assumed rate)`,
     `${uploads(ORDERS_PER_MINUTE)} (one flush a minute; at 10 / 34 / 1,000 orders/min: ${uploads(10)} / ${uploads(34)} / ${uploads(1000)})`,
-    '≤ 30 per 1,000 orders (quota: 5,000 uploads a day)', uploads(ORDERS_PER_MINUTE) <= 30 ? 'met' : 'missed']);
+    '≤ 30 per 1,000 orders (quota: 5,000 uploads a day)',
+    uploads(ORDERS_PER_MINUTE) <= 30 ? 'met' : 'missed',
+  ]);
 }
 
 // ---- 4. ingest throughput on wrangler dev ----
-const freePort = () => new Promise((ok, fail) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); }).on('error', fail);
-});
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => ok(port));
+      })
+      .on('error', fail);
+  });
 
 /** wrangler.toml with the /o rate limit raised (it would throttle the load itself) and paths made absolute. */
 function benchConfig() {
   let toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
   const limited = /simple = \{ limit = \d+, period = 60 \}/;
-  if (!limited.test(toml)) throw new Error('bench: the RATE_LIMITER line in wrangler.toml changed; update benchConfig()');
-  toml = toml.replace(limited, 'simple = { limit = 1000000000, period = 60 }')
+  if (!limited.test(toml))
+    throw new Error('bench: the RATE_LIMITER line in wrangler.toml changed; update benchConfig()');
+  toml = toml
+    .replace(limited, 'simple = { limit = 1000000000, period = 60 }')
     .replace(/^main = "([^"]+)"/m, (_m, p) => `main = "${join(ROOT, p)}"`)
     .replace(/^migrations_dir = "([^"]+)"/m, (_m, p) => `migrations_dir = "${join(ROOT, p)}"`);
   const file = join(tmp, 'wrangler.toml');
@@ -204,7 +288,13 @@ function benchConfig() {
   return file;
 }
 
-const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG: 'warn' };
+const QUIET = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_LOG: 'warn',
+};
 const S2S = 'bench-s2s-token';
 const ORIGIN = 'https://shop.example';
 
@@ -212,18 +302,44 @@ async function startWrangler(config) {
   const [port, inspector] = [await freePort(), await freePort()];
   const persist = join(tmp, 'state');
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
-  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist, '-c', config], { env: QUIET, encoding: 'utf8' });
+  const migrate = spawnSync(
+    wrangler,
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist, '-c', config],
+    { env: QUIET, encoding: 'utf8' },
+  );
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr || migrate.stdout}`);
   // No vendor secrets: every vendor is disabled, so the consumers only store events (the request path is measured).
   const vars = { S2S_TOKEN: S2S, ALLOWED_ORIGINS: ORIGIN, ADMIN_TOKEN: 'bench-admin-token' };
-  const child = spawn(wrangler, ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-    '--persist-to', persist, '-c', config, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
-  { env: QUIET, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(
+    wrangler,
+    [
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      persist,
+      '-c',
+      config,
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { env: QUIET, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 120; i++) {
-    try { if ((await fetch(`${base}/health`)).ok) return { base, stop: () => stopGroup(child) }; } catch { /* not up yet */ }
+    try {
+      if ((await fetch(`${base}/health`)).ok) return { base, stop: () => stopGroup(child) };
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   stopGroup(child);
@@ -231,8 +347,18 @@ async function startWrangler(config) {
 }
 
 function stopGroup(child) {
-  try { process.kill(-child.pid, 'SIGINT'); } catch { /* gone */ }
-  setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000).unref();
+  try {
+    process.kill(-child.pid, 'SIGINT');
+  } catch {
+    /* gone */
+  }
+  setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, 3000).unref();
 }
 
 /** A wrk script posting `body` with a fresh order id per request (`@ID@` in the template). */
@@ -244,7 +370,9 @@ local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
 function request()
   n = n + 1
-  return wrk.format("POST", "${path}", { ${Object.entries(headers).map(([k, v]) => `["${k}"] = "${v}"`).join(', ')} },
+  return wrk.format("POST", "${path}", { ${Object.entries(headers)
+    .map(([k, v]) => `["${k}"] = "${v}"`)
+    .join(', ')} },
     [==[${pre}]==] .. "${name}-" .. tostring(tid) .. "-" .. tostring(n) .. [==[${post}]==])
 end`;
   const file = join(tmp, `${name}.lua`);
@@ -264,8 +392,14 @@ function wrk(url, script) {
 }
 
 async function throughput(hot) {
-  if (process.env.BENCH_SKIP_LOAD) { rows.push(['ingest throughput on wrangler dev', 'skipped (BENCH_SKIP_LOAD)', '', '']); return; }
-  if (spawnSync('wrk', ['--version']).error) { rows.push(['ingest throughput on wrangler dev', 'skipped: wrk is not installed (apt-get install wrk)', '', '']); return; }
+  if (process.env.BENCH_SKIP_LOAD) {
+    rows.push(['ingest throughput on wrangler dev', 'skipped (BENCH_SKIP_LOAD)', '', '']);
+    return;
+  }
+  if (spawnSync('wrk', ['--version']).error) {
+    rows.push(['ingest throughput on wrangler dev', 'skipped: wrk is not installed (apt-get install wrk)', '', '']);
+    return;
+  }
   const server = await startWrangler(benchConfig());
   try {
     const browser = JSON.stringify(hot.browserBody('@ID@', 3));
@@ -275,32 +409,66 @@ async function throughput(hot) {
       '/health': null,
       // /health runs two D1 queries (dead rows, failing streaks); the in-memory snippet is the trivial baseline.
       '/s.js': null,
-      '/v1/events': wrkScript('s2s', '/v1/events', { Authorization: `Bearer ${S2S}`, 'Content-Type': 'application/json' }, JSON.stringify({ ...canonical, order_id: '@ID@' })),
+      '/v1/events': wrkScript(
+        's2s',
+        '/v1/events',
+        { Authorization: `Bearer ${S2S}`, 'Content-Type': 'application/json' },
+        JSON.stringify({ ...canonical, order_id: '@ID@' }),
+      ),
       '/o': wrkScript('web', '/o', { Origin: ORIGIN, 'Content-Type': 'text/plain;charset=UTF-8' }, browser),
     };
     // Check each request once before loading it.
-    const probe = await fetch(`${server.base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${S2S}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...canonical, order_id: 'PROBE-1' }) });
-    const probeO = await fetch(`${server.base}/o`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: browser.replace('@ID@', 'PROBE-2') });
-    if (probe.status !== 202 || probeO.status !== 202) throw new Error(`probe: /v1/events ${probe.status} ${await probe.text()}, /o ${probeO.status} ${await probeO.text()}`);
+    const probe = await fetch(`${server.base}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${S2S}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...canonical, order_id: 'PROBE-1' }),
+    });
+    const probeO = await fetch(`${server.base}/o`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      body: browser.replace('@ID@', 'PROBE-2'),
+    });
+    if (probe.status !== 202 || probeO.status !== 202)
+      throw new Error(
+        `probe: /v1/events ${probe.status} ${await probe.text()}, /o ${probeO.status} ${await probeO.text()}`,
+      );
     const totals = Object.fromEntries(Object.keys(scripts).map((p) => [p, { rps: [], total: 0, ok: 0, errors: [] }]));
     for (const [path, script] of Object.entries(scripts)) wrk(`${server.base}${path}`, script); // warm-up round
     for (let r = 0; r < ROUNDS; r++) {
       for (const [path, script] of Object.entries(scripts)) {
         const m = wrk(`${server.base}${path}`, script);
-        log(`round ${r + 1} ${path}: ${num(m.rps)} req/s, ${m.ok}/${m.total} 2xx${m.errors ? `, socket errors ${m.errors}` : ''}`);
+        log(
+          `round ${r + 1} ${path}: ${num(m.rps)} req/s, ${m.ok}/${m.total} 2xx${m.errors ? `, socket errors ${m.errors}` : ''}`,
+        );
         Object.assign(totals[path], { total: totals[path].total + m.total, ok: totals[path].ok + m.ok });
         totals[path].rps.push(m.rps);
         if (m.errors) totals[path].errors.push(m.errors);
       }
     }
     const mean = (p) => totals[p].rps.reduce((s, x) => s + x, 0) / totals[p].rps.length;
-    const share = (p) => `${num((100 * totals[p].ok) / Math.max(1, totals[p].total), 1)}% 2xx${totals[p].errors.length ? ` · socket errors ${totals[p].errors.join('; ')}` : ''}`;
+    const share = (p) =>
+      `${num((100 * totals[p].ok) / Math.max(1, totals[p].total), 1)}% 2xx${totals[p].errors.length ? ` · socket errors ${totals[p].errors.join('; ')}` : ''}`;
     const [health, snippet] = [mean('/health'), mean('/s.js')];
-    rows.push([`GET /health on wrangler dev (${ROUNDS} × ${SECONDS} s rounds, ${CONNECTIONS} connections, wrk)`, `${num(health)} req/s · ${share('/health')}`, 'baseline asked for (it runs 2 D1 queries)', '']);
-    rows.push(['GET /s.js (in memory: the trivial route)', `${num(snippet)} req/s · ${share('/s.js')}`, 'trivial baseline', '']);
+    rows.push([
+      `GET /health on wrangler dev (${ROUNDS} × ${SECONDS} s rounds, ${CONNECTIONS} connections, wrk)`,
+      `${num(health)} req/s · ${share('/health')}`,
+      'baseline asked for (it runs 2 D1 queries)',
+      '',
+    ]);
+    rows.push([
+      'GET /s.js (in memory: the trivial route)',
+      `${num(snippet)} req/s · ${share('/s.js')}`,
+      'trivial baseline',
+      '',
+    ]);
     for (const p of ['/v1/events', '/o']) {
       const ratio = mean(p) / health;
-      rows.push([`POST ${p} (3-item order), rounds alternating with both`, `${num(mean(p))} req/s = ${num(ratio, 2)} × /health, ${num(mean(p) / snippet, 2)} × /s.js · ${share(p)}`, '≥ 0.8 × /health', ratio >= 0.8 ? 'met' : 'missed']);
+      rows.push([
+        `POST ${p} (3-item order), rounds alternating with both`,
+        `${num(mean(p))} req/s = ${num(ratio, 2)} × /health, ${num(mean(p) / snippet, 2)} × /s.js · ${share(p)}`,
+        '≥ 0.8 × /health',
+        ratio >= 0.8 ? 'met' : 'missed',
+      ]);
     }
   } finally {
     server.stop();
@@ -308,7 +476,8 @@ async function throughput(hot) {
 }
 
 try {
-  if (!existsSync(join(ROOT, 'dist/s.js'))) throw new Error('dist/s.js is missing: run `node build.mjs` first (npm run bench does)');
+  if (!existsSync(join(ROOT, 'dist/s.js')))
+    throw new Error('dist/s.js is missing: run `node build.mjs` first (npm run bench does)');
   log('sizes');
   sizes();
   await workerBundle();
@@ -321,9 +490,13 @@ try {
   await requestsPer1000(hot);
   log('ingest throughput (wrangler dev + wrk)');
   await throughput(hot);
-  const width = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), ['what', 'measured', 'goal / reference', 'verdict'][i].length));
+  const width = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => String(r[i]).length), ['what', 'measured', 'goal / reference', 'verdict'][i].length),
+  );
   const line = (r) => `| ${r.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
-  console.log(`\norder-relay bench, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+  console.log(
+    `\norder-relay bench, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`,
+  );
   console.log(line(['what', 'measured', 'goal / reference', 'verdict']));
   console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

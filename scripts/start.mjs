@@ -50,11 +50,24 @@ console.log('› applying D1 migrations (local)');
 run(npx, ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
 
 console.log(`› starting fake vendors on ${HOST}:${FAKES_PORT}–${FAKES_PORT + 4}`);
-const fakes = await listenFakeVendors({ host: HOST, basePort: FAKES_PORT, log: (line) => console.log(`\x1b[35m${line}\x1b[0m`) });
+const fakes = await listenFakeVendors({
+  host: HOST,
+  basePort: FAKES_PORT,
+  log: (line) => console.log(`\x1b[35m${line}\x1b[0m`),
+});
 
 const vars = { ...DEMO_VARS, ...fakes.urls };
-const args = ['wrangler', 'dev', '--local', '--ip', HOST, '--port', String(PORT), '--test-scheduled',
-  ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
+const args = [
+  'wrangler',
+  'dev',
+  '--local',
+  '--ip',
+  HOST,
+  '--port',
+  String(PORT),
+  '--test-scheduled',
+  ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+];
 console.log(`› starting wrangler dev on ${ORIGIN}`);
 const wrangler = spawn(npx, args, { stdio: ['ignore', 'inherit', 'inherit'], env: QUIET_ENV });
 
@@ -63,7 +76,9 @@ async function waitReady() {
     try {
       const res = await fetch(`${ORIGIN}/health`);
       if (res.ok || res.status === 503) return true;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   return false;

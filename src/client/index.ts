@@ -56,11 +56,14 @@ function post(key: string, body: string): void {
   if (DEBUG) console.log('[order-relay] sending', key, JSON.parse(body));
   try {
     // A string body goes as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
-    fetch(url, { method: 'POST', body, keepalive: true }).then((r) => {
-      if (DEBUG) console.log('[order-relay] answer', r.status, key);
-      // 5xx and 429 stay pending for the next page view, like network errors (the rejection handler).
-      if (r.ok || /^4(?!29)/.test('' + r.status)) settle(key, r.ok);
-    }, () => {});
+    fetch(url, { method: 'POST', body, keepalive: true }).then(
+      (r) => {
+        if (DEBUG) console.log('[order-relay] answer', r.status, key);
+        // 5xx and 429 stay pending for the next page view, like network errors (the rejection handler).
+        if (r.ok || /^4(?!29)/.test('' + r.status)) settle(key, r.ok);
+      },
+      () => {},
+    );
   } catch (e) {
     // No fetch: the beacon is fire-and-forget, so the browser taking it is the only acknowledgement there is.
     if (navigator.sendBeacon(url, body)) settle(key, true);
@@ -97,8 +100,13 @@ function relay([entry, o]: Found): void {
     // The MyTracker counter is absent or not loaded yet: its cookie holds the same id.
   }
   const envelope: Envelope = {
-    v: 1, e: entry, ids: { lvid: lvid || cookie('tmr_lvid'), ym: cookie('_ym_uid'), vt: cookie('_vt_user') },
-    c: consent, u: userData, url: location.href, t: o.token || token,
+    v: 1,
+    e: entry,
+    ids: { lvid: lvid || cookie('tmr_lvid'), ym: cookie('_ym_uid'), vt: cookie('_vt_user') },
+    c: consent,
+    u: userData,
+    url: location.href,
+    t: o.token || token,
   };
   const body = (s[key] = JSON.stringify(envelope));
   save(s);

@@ -12,7 +12,13 @@ export function serveClient(request: Request, path: string): Response | null {
     'x-content-type-options': 'nosniff',
   };
   const match = request.headers.get('if-none-match');
-  if (match && match.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(asset.etag)) {
+  if (
+    match &&
+    match
+      .split(',')
+      .map((s) => s.trim().replace(/^W\//, ''))
+      .includes(asset.etag)
+  ) {
     return new Response(null, { status: 304, headers });
   }
   return new Response(request.method === 'HEAD' ? null : asset.code, { headers });

@@ -9,22 +9,30 @@ import { truncate } from './vendors/http';
 /** Sends one request; throws on network failure or timeout. Injected so tests and previews can replace it. */
 export type Send = (request: VendorRequest, timeoutMs: number) => Promise<VendorResponse>;
 
-export const fetchSend = (fetcher: typeof fetch = fetch): Send => async (req, timeoutMs) => {
-  const res = await fetcher(req.url, {
-    method: req.method, headers: req.headers, body: req.method === 'GET' ? undefined : req.body,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const headers: Record<string, string> = {};
-  res.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
-  return { status: res.status, headers, body: await res.text() };
-};
+export const fetchSend =
+  (fetcher: typeof fetch = fetch): Send =>
+  async (req, timeoutMs) => {
+    const res = await fetcher(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.method === 'GET' ? undefined : req.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      headers[name.toLowerCase()] = value;
+    });
+    return { status: res.status, headers, body: await res.text() };
+  };
 
 /** `blockedBy`: this key's request was never sent because the call for that key, earlier in its lane, failed. */
 export type Attempted = Classified & { httpStatus?: number; durationMs?: number; blockedBy?: string };
 
 /** Builds each claimed event's work item: the folded order, the order just before it, and what was sent. */
 export function buildWork(
-  claimedKeys: readonly string[], events: readonly CanonicalEvent[], sent: ReadonlyMap<string, SentEvent[]>,
+  claimedKeys: readonly string[],
+  events: readonly CanonicalEvent[],
+  sent: ReadonlyMap<string, SentEvent[]>,
 ): Work[] {
   const wanted = new Set(claimedKeys);
   const byOrder = new Map<string, CanonicalEvent[]>();
@@ -45,12 +53,23 @@ export function buildWork(
  * The vendor's plan for this work, with the consent rule applied first: with CONSENT_REQUIRED, an event whose
  * (else its order's) consent denies the vendor's key is skipped. Shared by delivery and the admin preview.
  */
-export function planWork(vendor: Vendor<unknown>, config: unknown, work: readonly Work[], consentRequired: boolean): { plan: Plan; allowed: readonly Work[] } {
+export function planWork(
+  vendor: Vendor<unknown>,
+  config: unknown,
+  work: readonly Work[],
+  consentRequired: boolean,
+): { plan: Plan; allowed: readonly Work[] } {
   if (!consentRequired) return { allowed: work, plan: vendor.plan(work, config) };
   const denied = (w: Work) => (w.event.consent ?? w.order.consent)?.[vendor.consentKey] === 'denied';
   const allowed = work.filter((w) => !denied(w));
   const plan = vendor.plan(allowed, config);
-  return { allowed, plan: { ...plan, skipped: [...plan.skipped, ...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' }))] } };
+  return {
+    allowed,
+    plan: {
+      ...plan,
+      skipped: [...plan.skipped, ...work.filter(denied).map((w) => ({ key: w.event.key, reason: 'consent' }))],
+    },
+  };
 }
 
 async function attempt(vendor: Vendor<unknown>, req: VendorRequest, send: Send, timeoutMs: number): Promise<Attempted> {
@@ -60,7 +79,9 @@ async function attempt(vendor: Vendor<unknown>, req: VendorRequest, send: Send, 
     return { ...vendor.classify(res), httpStatus: res.status, durationMs: Date.now() - started };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    const detail = timedOut ? `timeout after ${timeoutMs} ms` : `network error: ${err instanceof Error ? err.message : String(err)}`;
+    const detail = timedOut
+      ? `timeout after ${timeoutMs} ms`
+      : `network error: ${err instanceof Error ? err.message : String(err)}`;
     return { outcome: 'retry', detail: truncate(detail), durationMs: Date.now() - started };
   }
 }
@@ -73,7 +94,12 @@ const SEVERITY = { delivered: 0, retry: 1, rejected: 2 } as const;
  * so one bad order does not sink the others in a batch.
  */
 export async function sendPlan(
-  vendor: Vendor<unknown>, config: unknown, plan: Plan, work: readonly Work[], send: Send, timeoutMs: number,
+  vendor: Vendor<unknown>,
+  config: unknown,
+  plan: Plan,
+  work: readonly Work[],
+  send: Send,
+  timeoutMs: number,
 ): Promise<Map<string, Attempted>> {
   const outcomes = new Map<string, Attempted>();
   const note = (keys: readonly string[], a: Attempted) => {
@@ -87,29 +113,41 @@ export async function sendPlan(
     const lane = req.lane ?? `#${i}`;
     lanes.set(lane, [...(lanes.get(lane) ?? []), req]);
   });
-  await Promise.all([...lanes.values()].map(async (lane) => {
-    for (const [i, req] of lane.entries()) {
-      const result = await attempt(vendor, req, send, timeoutMs);
-      const covered = result.outcome === 'rejected' ? work.filter((w) => req.keys.includes(w.event.key)) : [];
-      const orders = [...new Set(covered.map((w) => w.event.order_id))];
-      if (orders.length > 1) {
-        // Bisect by order and re-plan each half: one bad order costs about 2·log2(n) extra calls, not n
-        // (a Yandex upload of 5,000 rows must not turn into 5,000 uploads against a 5,000-a-day quota).
-        const first = new Set(orders.slice(0, Math.ceil(orders.length / 2)));
-        const halves = [covered.filter((w) => first.has(w.event.order_id)), covered.filter((w) => !first.has(w.event.order_id))];
-        const parts = await Promise.all(halves.map((half) => sendPlan(vendor, config, vendor.plan(half, config), half, send, timeoutMs)));
-        for (const [key, a] of parts.flatMap((m) => [...m])) note([key], { ...a, detail: truncate(`after batch rejection (${result.detail}): ${a.detail}`) });
-        continue;
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      for (const [i, req] of lane.entries()) {
+        const result = await attempt(vendor, req, send, timeoutMs);
+        const covered = result.outcome === 'rejected' ? work.filter((w) => req.keys.includes(w.event.key)) : [];
+        const orders = [...new Set(covered.map((w) => w.event.order_id))];
+        if (orders.length > 1) {
+          // Bisect by order and re-plan each half: one bad order costs about 2·log2(n) extra calls, not n
+          // (a Yandex upload of 5,000 rows must not turn into 5,000 uploads against a 5,000-a-day quota).
+          const first = new Set(orders.slice(0, Math.ceil(orders.length / 2)));
+          const halves = [
+            covered.filter((w) => first.has(w.event.order_id)),
+            covered.filter((w) => !first.has(w.event.order_id)),
+          ];
+          const parts = await Promise.all(
+            halves.map((half) => sendPlan(vendor, config, vendor.plan(half, config), half, send, timeoutMs)),
+          );
+          for (const [key, a] of parts.flatMap((m) => [...m]))
+            note([key], { ...a, detail: truncate(`after batch rejection (${result.detail}): ${a.detail}`) });
+          continue;
+        }
+        note(req.keys, result);
+        if (result.outcome !== 'delivered') {
+          // The rest of the lane depends on this call (e.g. an event after its contact upsert): it shares the failure.
+          const rest = lane.slice(i + 1).flatMap((r) => r.keys);
+          note(rest, {
+            ...result,
+            blockedBy: req.keys[0],
+            detail: truncate(`not sent, an earlier call failed: ${result.detail}`),
+          });
+          break;
+        }
       }
-      note(req.keys, result);
-      if (result.outcome !== 'delivered') {
-        // The rest of the lane depends on this call (e.g. an event after its contact upsert): it shares the failure.
-        const rest = lane.slice(i + 1).flatMap((r) => r.keys);
-        note(rest, { ...result, blockedBy: req.keys[0], detail: truncate(`not sent, an earlier call failed: ${result.detail}`) });
-        break;
-      }
-    }
-  }));
+    }),
+  );
   return outcomes;
 }
 
@@ -122,7 +160,12 @@ const MAX_RETRY_AFTER_SECONDS = 86_400;
  * Capped exponential backoff with jitter; a vendor's Retry-After wins when it asks for longer, even past the cap:
  * a rate-limited or over-quota vendor would only burn the row's attempts until its window resets.
  */
-export function backoffSeconds(attempts: number, policy: RetryPolicy, retryAfter?: number, random = Math.random): number {
+export function backoffSeconds(
+  attempts: number,
+  policy: RetryPolicy,
+  retryAfter?: number,
+  random = Math.random,
+): number {
   const exp = Math.min(policy.capSeconds, policy.baseSeconds * 2 ** Math.max(0, attempts - 1));
   const jittered = Math.min(policy.capSeconds, Math.round(exp * (0.8 + 0.4 * random())));
   return Math.max(jittered, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS), 1);
@@ -138,8 +181,11 @@ function budgets(plan: Plan, maxAttempts: number): Map<string, number> {
   const gates = new Map<string, number>();
   for (const req of plan.requests) {
     const lane = req.lane ?? '';
-    if (!req.keys.length) { if (req.lane) gates.set(lane, (gates.get(lane) ?? 0) + 1); continue; }
-    for (const key of req.keys) out.set(key, maxAttempts * (1 + (req.lane ? gates.get(lane) ?? 0 : 0)));
+    if (!req.keys.length) {
+      if (req.lane) gates.set(lane, (gates.get(lane) ?? 0) + 1);
+      continue;
+    }
+    for (const key of req.keys) out.set(key, maxAttempts * (1 + (req.lane ? (gates.get(lane) ?? 0) : 0)));
   }
   return out;
 }
@@ -152,10 +198,19 @@ function budgets(plan: Plan, maxAttempts: number): Map<string, number> {
  * using up attempts (a vendor that throttles for ever leaves rows in `retry`, visible in /health, not `dead`).
  */
 export function toResults(
-  work: readonly Work[], plan: Plan, outcomes: ReadonlyMap<string, Attempted>,
-  attemptsByKey: ReadonlyMap<string, number>, policy: RetryPolicy, now: number,
+  work: readonly Work[],
+  plan: Plan,
+  outcomes: ReadonlyMap<string, Attempted>,
+  attemptsByKey: ReadonlyMap<string, number>,
+  policy: RetryPolicy,
+  now: number,
 ): Result[] {
-  const results: Result[] = plan.skipped.map((s) => ({ key: s.key, state: 'skipped', reason: s.reason, detail: `skipped: ${s.reason}` }));
+  const results: Result[] = plan.skipped.map((s) => ({
+    key: s.key,
+    state: 'skipped',
+    reason: s.reason,
+    detail: `skipped: ${s.reason}`,
+  }));
   const skipped = new Set(plan.skipped.map((s) => s.key));
   const budget = budgets(plan, policy.maxAttempts);
   const refunded: { key: string; a: Attempted; base: Pick<Result, 'httpStatus' | 'durationMs'> }[] = [];
@@ -169,8 +224,15 @@ export function toResults(
     else if (a.blockedBy !== undefined || a.httpStatus === 429) refunded.push({ key: event.key, a, base });
     else {
       const attempts = attemptsByKey.get(event.key) ?? 1;
-      if (attempts >= (budget.get(event.key) ?? policy.maxAttempts)) results.push({ ...base, state: 'dead', detail: `gave up after ${attempts} attempts: ${a.detail}` });
-      else results.push({ ...base, state: 'retry', detail: a.detail, nextAttemptAt: now + backoffSeconds(attempts, policy, a.retryAfter) * 1000 });
+      if (attempts >= (budget.get(event.key) ?? policy.maxAttempts))
+        results.push({ ...base, state: 'dead', detail: `gave up after ${attempts} attempts: ${a.detail}` });
+      else
+        results.push({
+          ...base,
+          state: 'retry',
+          detail: a.detail,
+          nextAttemptAt: now + backoffSeconds(attempts, policy, a.retryAfter) * 1000,
+        });
     }
   }
   const byKey = new Map(results.map((r) => [r.key, r]));

@@ -3,7 +3,10 @@
 // user can watch an order travel from a real page to the (fake) vendors. `?debug` loads /s.debug.js, which logs.
 // The page is served by the Worker, so its origin must be listed in ALLOWED_ORIGINS for `/o` to accept it.
 export function demoPage(url: URL): Response {
-  const orderId = (url.searchParams.get('order') ?? `DEMO-${Date.now().toString(36).toUpperCase()}`).replace(/[^\w-]/g, '').slice(0, 64) || 'DEMO';
+  const orderId =
+    (url.searchParams.get('order') ?? `DEMO-${Date.now().toString(36).toUpperCase()}`)
+      .replace(/[^\w-]/g, '')
+      .slice(0, 64) || 'DEMO';
   const script = url.searchParams.has('debug') ? '/s.debug.js' : '/s.js';
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Thank you for your order</title>

@@ -33,4 +33,6 @@ export function intVar(value: unknown, fallback: number, min = 0): number {
 
 /** DEFAULT_CURRENCY when it is an ISO 4217 code, else EUR. */
 export const defaultCurrency = (env: Env): string =>
-  (typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY.trim()) ? env.DEFAULT_CURRENCY.trim().toUpperCase() : 'EUR');
+  typeof env.DEFAULT_CURRENCY === 'string' && /^[A-Za-z]{3}$/.test(env.DEFAULT_CURRENCY.trim())
+    ? env.DEFAULT_CURRENCY.trim().toUpperCase()
+    : 'EUR';

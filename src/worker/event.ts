@@ -8,19 +8,26 @@ export const STATUSES = ['created', 'paid', 'cancelled', 'refunded', 'delivered'
 export type Status = (typeof STATUSES)[number];
 
 /** Numbers arrive as numbers or numeric strings (MyTracker's own examples send "11.90"); output is a number. */
-const NumberLike = v.union([
-  v.pipe(v.number(), v.finite()),
-  v.pipe(v.string(), v.trim(), v.regex(/^-?\d{1,15}(\.\d{1,6})?$/, 'Invalid number'), v.transform(Number)),
-], 'Expected a number or a numeric string');
+const NumberLike = v.union(
+  [
+    v.pipe(v.number(), v.finite()),
+    v.pipe(v.string(), v.trim(), v.regex(/^-?\d{1,15}(\.\d{1,6})?$/, 'Invalid number'), v.transform(Number)),
+  ],
+  'Expected a number or a numeric string',
+);
 const Money = v.pipe(NumberLike, v.minValue(0, 'Must not be negative'), v.maxValue(1e12, 'Too large'));
 const Quantity = v.pipe(NumberLike, v.minValue(0, 'Must not be negative'), v.maxValue(1e6, 'Too large'));
 const Str = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max));
 /** A lone UTF-16 surrogate (JSON allows "\ud800"): ids go into event keys and URLs, which need real text. */
 const LONE_SURROGATE = /\p{Cs}/u;
-const Id = (max: number) => v.pipe(
-  v.union([v.string(), v.pipe(v.number(), v.finite(), v.transform(String))], 'Expected a string'),
-  v.trim(), v.minLength(1, 'Must not be empty'), v.maxLength(max),
-  v.check((s) => !LONE_SURROGATE.test(s), 'Must be valid Unicode text (no lone surrogate)'));
+const Id = (max: number) =>
+  v.pipe(
+    v.union([v.string(), v.pipe(v.number(), v.finite(), v.transform(String))], 'Expected a string'),
+    v.trim(),
+    v.minLength(1, 'Must not be empty'),
+    v.maxLength(max),
+    v.check((s) => !LONE_SURROGATE.test(s), 'Must be valid Unicode text (no lone surrogate)'),
+  );
 /**
  * Empty strings and null mean "absent": shops render empty template variables. This is `v.optional(schema)` that
  * also takes '' and null for undefined: the same results and issues as the composed
@@ -97,13 +104,31 @@ export const ContextSchema = v.object({
 
 const Currency = v.pipe(v.string(), v.trim(), v.toUpperCase(), v.regex(/^[A-Z]{3}$/, 'currency is an ISO 4217 code'));
 
-const KNOWN = new Set<string>(['order_id', 'status', 'occurred_at', 'action_id', 'currency', 'total', 'tax', 'shipping',
-  'discount', 'items', 'coupons', 'shop', 'customer', 'consent', 'context', 'extra']);
+const KNOWN = new Set<string>([
+  'order_id',
+  'status',
+  'occurred_at',
+  'action_id',
+  'currency',
+  'total',
+  'tax',
+  'shipping',
+  'discount',
+  'items',
+  'coupons',
+  'shop',
+  'customer',
+  'consent',
+  'context',
+  'extra',
+]);
 
 const EventFieldsSchema = v.object({
   order_id: Id(128),
   status: v.picklist(STATUSES, `status is one of ${STATUSES.join(', ')}`),
-  occurred_at: Opt(v.pipe(NumberLike, v.integer('occurred_at is unix seconds'), v.minValue(946684800), v.maxValue(4294967295))),
+  occurred_at: Opt(
+    v.pipe(NumberLike, v.integer('occurred_at is unix seconds'), v.minValue(946684800), v.maxValue(4294967295)),
+  ),
   action_id: Opt(Id(128)),
   currency: Opt(Currency),
   total: Opt(Money),
@@ -161,8 +186,10 @@ export function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): 
   });
 }
 
-export function parseEventInput(input: unknown, prefix = ''):
-  { ok: true; value: EventInput } | { ok: false; issues: Issue[] } {
+export function parseEventInput(
+  input: unknown,
+  prefix = '',
+): { ok: true; value: EventInput } | { ok: false; issues: Issue[] } {
   const result = v.safeParse(EventInputSchema, input);
   return result.success ? { ok: true, value: result.output } : { ok: false, issues: toIssues(result.issues, prefix) };
 }

@@ -29,7 +29,9 @@ export async function evaluateHealth(env: Env, now: number): Promise<Health> {
     for (const s of streaks) {
       const failingMinutes = Math.floor((now - s.since) / 60_000);
       if (now - s.since > minutes * 60_000) {
-        reasons.push(`${s.vendor}: ${s.failing} failing deliveries and none delivered for ${failingMinutes} min (limit ${minutes})`);
+        reasons.push(
+          `${s.vendor}: ${s.failing} failing deliveries and none delivered for ${failingMinutes} min (limit ${minutes})`,
+        );
       }
     }
   } catch (err) {

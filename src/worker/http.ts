@@ -2,14 +2,21 @@
 import type { Issue } from './event';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly issues?: Issue[], readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: Issue[],
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
-    status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
 }
 
@@ -39,7 +46,10 @@ export async function readText(request: Request, limit: number): Promise<string>
   }
   const all = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) { all.set(c, at); at += c.byteLength; }
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
   return new TextDecoder().decode(all);
 }
 
@@ -64,9 +74,14 @@ export function parseJson(text: string): unknown {
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new HttpError(400, 'invalid_json', `Body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
+    throw new HttpError(
+      400,
+      'invalid_json',
+      `Body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`,
+    );
   }
-  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new HttpError(400, 'invalid_json', `Body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH))
+    throw new HttpError(400, 'invalid_json', `Body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
 }
 
@@ -77,8 +92,17 @@ export const mediaType = (request: Request): string =>
 /** Constant-time comparison of two secrets (HMAC both, then compare digests byte by byte). */
 export async function safeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const [x, y] = await Promise.all([crypto.subtle.sign('HMAC', key, enc.encode(a)), crypto.subtle.sign('HMAC', key, enc.encode(b))]);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    crypto.getRandomValues(new Uint8Array(32)),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const [x, y] = await Promise.all([
+    crypto.subtle.sign('HMAC', key, enc.encode(a)),
+    crypto.subtle.sign('HMAC', key, enc.encode(b)),
+  ]);
   const u = new Uint8Array(x);
   const w = new Uint8Array(y);
   let diff = 0;
@@ -94,5 +118,8 @@ export function bearer(request: Request): string | null {
 export async function requireBearer(request: Request, expected: string | undefined): Promise<void> {
   const given = bearer(request);
   if (!expected) throw new HttpError(401, 'unauthorized', 'This endpoint is disabled: its token is not configured');
-  if (!given || !(await safeEqual(given, expected))) throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token', undefined, { 'www-authenticate': 'Bearer' });
+  if (!given || !(await safeEqual(given, expected)))
+    throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token', undefined, {
+      'www-authenticate': 'Bearer',
+    });
 }

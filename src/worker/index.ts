@@ -9,7 +9,8 @@ import { health } from './health';
 import { log } from './log';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
 
-const allow = (methods: string) => new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
+const allow = (methods: string) =>
+  new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
 
 async function route(request: Request, env: Env, url: URL): Promise<Response> {
   const { pathname: path } = url;
@@ -54,9 +55,12 @@ export default {
 
   async queue(batch, env): Promise<void> {
     const deps = defaultDeps();
-    if (batch.queue.startsWith('order-relay-ingest')) return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
-    if (batch.queue.startsWith('order-relay-deliveries')) return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
-    if (batch.queue.startsWith('order-relay-dead')) return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-ingest'))
+      return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-deliveries'))
+      return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-dead'))
+      return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
     log('error', 'unknown_queue', { queue: batch.queue });
   },
 

@@ -12,12 +12,17 @@ export const MAX_SERVER_BODY = 1024 * 1024;
 export const MAX_BROWSER_BODY = 16 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 100;
 
-
 async function enqueue(env: Env, events: CanonicalEvent[]): Promise<Response> {
   try {
     await env.INGEST.sendBatch(events.map((event) => ({ body: { event }, contentType: 'json' as const })));
   } catch {
-    throw new HttpError(503, 'unavailable', 'The event could not be queued; nothing was stored. Retry later.', undefined, { 'retry-after': '5' });
+    throw new HttpError(
+      503,
+      'unavailable',
+      'The event could not be queued; nothing was stored. Retry later.',
+      undefined,
+      { 'retry-after': '5' },
+    );
   }
   return json({ accepted: events.length, keys: events.map((e) => e.key) }, 202);
 }
@@ -25,18 +30,21 @@ async function enqueue(env: Env, events: CanonicalEvent[]): Promise<Response> {
 /** `POST /v1/events`: the shop's back office. One canonical event or an array of up to 100. */
 export async function ingestServer(request: Request, env: Env, now: number): Promise<Response> {
   await requireBearer(request, env.S2S_TOKEN);
-  if (mediaType(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send Content-Type: application/json');
+  if (mediaType(request) !== 'application/json')
+    throw new HttpError(415, 'unsupported_media_type', 'Send Content-Type: application/json');
   const body = parseJson(await readText(request, MAX_SERVER_BODY));
   const list = Array.isArray(body) ? body : [body];
   if (list.length === 0) throw new HttpError(400, 'invalid_event', 'The array holds no events');
-  if (list.length > MAX_EVENTS_PER_REQUEST) throw new HttpError(413, 'too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
+  if (list.length > MAX_EVENTS_PER_REQUEST)
+    throw new HttpError(413, 'too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
   const issues: Issue[] = [];
   const valid = list.map((item, i) => {
     const parsed = parseEventInput(item, Array.isArray(body) ? String(i) : '');
     if (!parsed.ok) issues.push(...parsed.issues);
     return parsed.ok ? parsed.value : null;
   });
-  if (issues.length) throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', issues);
+  if (issues.length)
+    throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', issues);
   const context: Context = { source: 'server', received_at: Math.floor(now / 1000) };
   const events = await Promise.all(valid.map((v) => toCanonicalEvent(v!, context, defaultCurrency(env))));
   return enqueue(env, events);
@@ -46,7 +54,10 @@ export async function ingestServer(request: Request, env: Env, now: number): Pro
 export function allowedOrigin(request: Request, env: Env): string | null {
   const origin = request.headers.get('origin');
   if (!origin) return null;
-  const allowed = String(env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+  const allowed = String(env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
   return allowed.includes(origin) ? origin : null;
 }
 
@@ -59,7 +70,12 @@ export function preflight(request: Request, env: Env): Response {
   if (!origin) throw new HttpError(403, 'origin_not_allowed', 'This origin may not send orders here');
   return new Response(null, {
     status: 204,
-    headers: { ...corsHeaders(origin), 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' },
+    headers: {
+      ...corsHeaders(origin),
+      'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '86400',
+    },
   });
 }
 
@@ -68,24 +84,36 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
   const origin = allowedOrigin(request, env);
   if (!origin) throw new HttpError(403, 'origin_not_allowed', 'This origin may not send orders here');
   const type = mediaType(request);
-  if (type !== 'text/plain' && type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send text/plain or application/json');
+  if (type !== 'text/plain' && type !== 'application/json')
+    throw new HttpError(415, 'unsupported_media_type', 'Send text/plain or application/json');
   if (env.RATE_LIMITER) {
     const ip = request.headers.get('cf-connecting-ip') ?? 'unknown';
     const { success } = await env.RATE_LIMITER.limit({ key: ip });
-    if (!success) throw new HttpError(429, 'rate_limited', 'Too many requests from this address', undefined, { 'retry-after': '60' });
+    if (!success)
+      throw new HttpError(429, 'rate_limited', 'Too many requests from this address', undefined, {
+        'retry-after': '60',
+      });
   }
   const input = fromBrowserBody(parseJson(await readText(request, MAX_BROWSER_BODY)));
   const parsed = parseEventInput(input.event);
-  if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', parsed.issues);
+  if (!parsed.ok)
+    throw new HttpError(
+      400,
+      'invalid_event',
+      'The event does not match the schema; nothing was accepted',
+      parsed.issues,
+    );
   const seconds = Math.floor(now / 1000);
   if (flag(env.REQUIRE_SIGNATURE)) {
     // Without a secret no token can be valid: refuse (and never hand crypto an empty key).
-    if (!env.SIGNING_SECRET) throw new HttpError(401, 'invalid_signature', 'Order tokens cannot be checked: SIGNING_SECRET is not set');
+    if (!env.SIGNING_SECRET)
+      throw new HttpError(401, 'invalid_signature', 'Order tokens cannot be checked: SIGNING_SECRET is not set');
     const check = await verifyOrderToken(env.SIGNING_SECRET, parsed.value.order_id, input.token, seconds);
     if (!check.ok) throw new HttpError(401, 'invalid_signature', `Order token ${check.reason}`);
   }
   const context: Context = {
-    source: 'browser', received_at: seconds,
+    source: 'browser',
+    received_at: seconds,
     page_url: input.pageUrl ?? request.headers.get('referer') ?? undefined,
     user_agent: request.headers.get('user-agent') ?? undefined,
     ip: request.headers.get('cf-connecting-ip') ?? undefined,

@@ -23,7 +23,9 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 
 let sink: (line: string) => void = (line) => console.log(line);
 /** Tests capture log lines here. */
-export function setLogSink(next: (line: string) => void): void { sink = next; }
+export function setLogSink(next: (line: string) => void): void {
+  sink = next;
+}
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   sink(maskPii(JSON.stringify({ level, msg, ...fields })));

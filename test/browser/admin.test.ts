@@ -18,8 +18,16 @@ type Ledger = { deliveries: { vendor: string; state: string }[] };
 
 async function post(event: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${relay.url}/v1/events`, {
-    method: 'POST', headers: { authorization: 'Bearer test-s2s-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ status: 'paid', currency: 'EUR', total: 42, items: [{ id: 'SKU-1', name: 'Mug', price: 42, quantity: 1 }], customer: { id: 'c-1', email: 'buyer@example.com', phone: '+420777123456' }, ...event }),
+    method: 'POST',
+    headers: { authorization: 'Bearer test-s2s-token', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      status: 'paid',
+      currency: 'EUR',
+      total: 42,
+      items: [{ id: 'SKU-1', name: 'Mug', price: 42, quantity: 1 }],
+      customer: { id: 'c-1', email: 'buyer@example.com', phone: '+420777123456' },
+      ...event,
+    }),
   });
   expect(res.status).toBe(202);
 }

@@ -8,9 +8,22 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { listenFakeVendors } from '../fakes/index.mjs';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-const QUIET_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG: 'warn' };
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const QUIET_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_LOG: 'warn',
+};
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -34,23 +47,56 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
   const port = await freePort();
   const inspector = await freePort();
   const all: Record<string, string> = {
-    DEMO: 'true', S2S_TOKEN: 'test-s2s-token', ADMIN_TOKEN: 'test-admin-token', SIGNING_SECRET: 'test-signing-secret',
-    MYTRACKER_APP_ID: '12345', MYTRACKER_TOKEN: 'test-mytracker-token', ESPUTNIK_API_KEY: 'test-esputnik-key',
-    ECOMAIL_API_KEY: 'test-ecomail-key', ECOMAIL_SHOP: 'shop.example', VTMARKETING_API_KEY: 'test-vtmarketing-key',
-    YANDEX_METRICA_COUNTER_ID: '12345678', YANDEX_METRICA_TOKEN: 'test-yandex-token', RETRY_BASE_SECONDS: '1',
-    ...fakes.urls, ...vars,
+    DEMO: 'true',
+    S2S_TOKEN: 'test-s2s-token',
+    ADMIN_TOKEN: 'test-admin-token',
+    SIGNING_SECRET: 'test-signing-secret',
+    MYTRACKER_APP_ID: '12345',
+    MYTRACKER_TOKEN: 'test-mytracker-token',
+    ESPUTNIK_API_KEY: 'test-esputnik-key',
+    ECOMAIL_API_KEY: 'test-ecomail-key',
+    ECOMAIL_SHOP: 'shop.example',
+    VTMARKETING_API_KEY: 'test-vtmarketing-key',
+    YANDEX_METRICA_COUNTER_ID: '12345678',
+    YANDEX_METRICA_TOKEN: 'test-yandex-token',
+    RETRY_BASE_SECONDS: '1',
+    ...fakes.urls,
+    ...vars,
   };
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { env: QUIET_ENV, encoding: 'utf8' });
+  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
+    env: QUIET_ENV,
+    encoding: 'utf8',
+  });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   const logs: string[] = [];
-  const child: ChildProcess = spawn('npx', ['wrangler', 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(inspector), '--persist-to', state, '--test-scheduled',
-    ...Object.entries(all).flatMap(([k, v]) => ['--var', `${k}:${v}`])], { env: QUIET_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      state,
+      '--test-scheduled',
+      ...Object.entries(all).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { env: QUIET_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     await fakes.close();
     rmSync(state, { recursive: true, force: true });
   };
@@ -58,7 +104,9 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
     try {
       const res = await fetch(`${url}/health`);
       if (res.status === 200 || res.status === 503) return { url, fakes: fakes.fakes, logs, stop };
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
@@ -66,15 +114,25 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
 }
 
 /** Serves thank-you pages (path → HTML) on a free port: the "shop", a different origin from the relay. */
-export async function startShop(pages: Record<string, string>, port?: number): Promise<{ origin: string; server: Server; stop(): Promise<void> }> {
+export async function startShop(
+  pages: Record<string, string>,
+  port?: number,
+): Promise<{ origin: string; server: Server; stop(): Promise<void> }> {
   const server = createServer((req, res) => {
     const html = pages[(req.url ?? '/').split('?')[0]!];
-    if (!html) { res.writeHead(404).end(); return; }
+    if (!html) {
+      res.writeHead(404).end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
   });
-  const listenOn = port ?? await freePort();
+  const listenOn = port ?? (await freePort());
   await new Promise<void>((resolve) => server.listen(listenOn, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${listenOn}`, server, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    origin: `http://127.0.0.1:${listenOn}`,
+    server,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 export function launchChromium(): Promise<Browser> {

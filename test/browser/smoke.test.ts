@@ -18,11 +18,20 @@ it('back-office curl reaches the fake MyTracker within seconds', async () => {
   const res = await fetch(`${relay.url}/v1/events`, {
     method: 'POST',
     headers: { authorization: 'Bearer test-s2s-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ order_id: 'SMOKE-1', status: 'paid', total: 42, currency: 'EUR', items: [{ id: 'SKU-1', name: 'Mug', price: 42, quantity: 1 }], customer: { id: 'c-1', email: 'buyer@example.com' } }),
+    body: JSON.stringify({
+      order_id: 'SMOKE-1',
+      status: 'paid',
+      total: 42,
+      currency: 'EUR',
+      items: [{ id: 'SKU-1', name: 'Mug', price: 42, quantity: 1 }],
+      customer: { id: 'c-1', email: 'buyer@example.com' },
+    }),
   });
   expect(res.status).toBe(202);
   const started = Date.now();
-  const got = await eventually(() => relay.fakes.mytracker.accepted.find((a: { order_id?: string }) => a.order_id === 'SMOKE-1'));
+  const got = await eventually(() =>
+    relay.fakes.mytracker.accepted.find((a: { order_id?: string }) => a.order_id === 'SMOKE-1'),
+  );
   expect(got).toBeTruthy();
   expect(Date.now() - started).toBeLessThan(10_000);
 });

@@ -50,9 +50,13 @@ type Accepted = { order_id?: string; status?: string; ids?: Record<string, strin
 it('an mt_order on a thank-you page reaches MyTracker once, and a reload sends nothing new', async () => {
   const page = await browser.newPage();
   const posts: string[] = [];
-  page.on('request', (req) => { if (req.method() === 'POST' && req.url().startsWith(`${relay.url}/o`)) posts.push(req.url()); });
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().startsWith(`${relay.url}/o`)) posts.push(req.url());
+  });
   await page.goto(`${shop.origin}/thank-you-mytracker`);
-  const order = await eventually(() => (relay.fakes.mytracker.accepted as Accepted[]).find((a) => a.order_id === 'BR-MT-1'));
+  const order = await eventually(() =>
+    (relay.fakes.mytracker.accepted as Accepted[]).find((a) => a.order_id === 'BR-MT-1'),
+  );
   expect(order).toMatchObject({ order_id: 'BR-MT-1', status: 'PAY' });
   expect(order?.ids).toMatchObject({ lvid: LVID, customUserId: 'cust-br-1' });
   expect(posts).toHaveLength(1);
@@ -68,7 +72,11 @@ it('an mt_order on a thank-you page reaches MyTracker once, and a reload sends n
 it('a GA4 purchase with user_data reaches Ecomail with the customer and the full total', async () => {
   const page = await browser.newPage();
   await page.goto(`${shop.origin}/thank-you-ga4`);
-  type Tx = { method: string; order_id: string; transaction: { email: string; amount: number; status: string; city?: string } };
+  type Tx = {
+    method: string;
+    order_id: string;
+    transaction: { email: string; amount: number; status: string; city?: string };
+  };
   const tx = await eventually(() => (relay.fakes.ecomail.accepted as Tx[]).find((a) => a.order_id === 'BR-GA4-1'));
   expect(tx?.method).toBe('POST');
   expect(tx?.transaction).toMatchObject({ email: 'ga4.buyer@example.com', amount: 40.3, status: 'completed' });

@@ -31,38 +31,99 @@ function rejection(run: () => unknown): HttpError {
 const MT_ORDER = {
   event: 'mt_order',
   ecommerce: {
-    status: 'PAY', currency_code: 'RUB', order_id: '000919',
+    status: 'PAY',
+    currency_code: 'RUB',
+    order_id: '000919',
     items: [{ item_id: '00912', item_name: 'Apple', price: '11.90', quantity: '5' }],
   },
 };
 
 /** GA4's purchase example (developers.google.com … /ga4/reference/events#purchase), one item. */
 const GA4_PARAMS = {
-  transaction_id: 'T_12345', value: 30.03, tax: 4.9, shipping: 5.99, currency: 'USD', coupon: 'SUMMER_SALE',
-  items: [{
-    item_id: 'SKU_12345', item_name: 'Stan and Friends Tee', affiliation: 'Google Merchandise Store', coupon: 'SUMMER_FUN',
-    discount: 2.22, index: 0, item_brand: 'Google', item_category: 'Apparel', item_category2: 'Adult', item_category3: 'Shirts',
-    item_category4: 'Crew', item_category5: 'Short sleeve', item_list_id: 'related_products', item_list_name: 'Related Products',
-    item_variant: 'green', location_id: 'ChIJIQBpAG2ahYAR_6128GcTUEo', price: 10.01, quantity: 3,
-  }],
+  transaction_id: 'T_12345',
+  value: 30.03,
+  tax: 4.9,
+  shipping: 5.99,
+  currency: 'USD',
+  coupon: 'SUMMER_SALE',
+  items: [
+    {
+      item_id: 'SKU_12345',
+      item_name: 'Stan and Friends Tee',
+      affiliation: 'Google Merchandise Store',
+      coupon: 'SUMMER_FUN',
+      discount: 2.22,
+      index: 0,
+      item_brand: 'Google',
+      item_category: 'Apparel',
+      item_category2: 'Adult',
+      item_category3: 'Shirts',
+      item_category4: 'Crew',
+      item_category5: 'Short sleeve',
+      item_list_id: 'related_products',
+      item_list_name: 'Related Products',
+      item_variant: 'green',
+      location_id: 'ChIJIQBpAG2ahYAR_6128GcTUEo',
+      price: 10.01,
+      quantity: 3,
+    },
+  ],
 };
 const GA4_ITEM = {
-  id: 'SKU_12345', name: 'Stan and Friends Tee', quantity: 3, price: 10.01, discount: 2.22, brand: 'Google', variant: 'green',
-  categories: ['Apparel', 'Adult', 'Shirts', 'Crew', 'Short sleeve'], coupon: 'SUMMER_FUN',
+  id: 'SKU_12345',
+  name: 'Stan and Friends Tee',
+  quantity: 3,
+  price: 10.01,
+  discount: 2.22,
+  brand: 'Google',
+  variant: 'green',
+  categories: ['Apparel', 'Adult', 'Shirts', 'Crew', 'Short sleeve'],
+  coupon: 'SUMMER_FUN',
 };
 const GA4_EXPECTED = {
-  order_id: 'T_12345', status: 'paid', currency: 'USD', total: 40.92, tax: 4.9, shipping: 5.99, coupons: ['SUMMER_SALE'],
-  items: [GA4_ITEM], customer: {},
+  order_id: 'T_12345',
+  status: 'paid',
+  currency: 'USD',
+  total: 40.92,
+  tax: 4.9,
+  shipping: 5.99,
+  coupons: ['SUMMER_SALE'],
+  items: [GA4_ITEM],
+  customer: {},
 };
 
 /** UA Enhanced Ecommerce purchase (developers.google.com … /ua/gtm/enhanced-ecommerce#purchases). */
 const UA_PURCHASE = {
   ecommerce: {
     purchase: {
-      actionField: { id: 'T12345', affiliation: 'Online Store', revenue: '35.43', tax: '4.90', shipping: '5.99', coupon: 'SUMMER_SALE' },
+      actionField: {
+        id: 'T12345',
+        affiliation: 'Online Store',
+        revenue: '35.43',
+        tax: '4.90',
+        shipping: '5.99',
+        coupon: 'SUMMER_SALE',
+      },
       products: [
-        { name: 'Triblend Android T-Shirt', id: '12345', price: '15.25', brand: 'Google', category: 'Apparel', variant: 'Gray', quantity: 1, coupon: '' },
-        { name: 'Donut Friday Scented T-Shirt', id: '67890', price: '33.75', brand: 'Google', category: 'Apparel', variant: 'Black', quantity: 1 },
+        {
+          name: 'Triblend Android T-Shirt',
+          id: '12345',
+          price: '15.25',
+          brand: 'Google',
+          category: 'Apparel',
+          variant: 'Gray',
+          quantity: 1,
+          coupon: '',
+        },
+        {
+          name: 'Donut Friday Scented T-Shirt',
+          id: '67890',
+          price: '33.75',
+          brand: 'Google',
+          category: 'Apparel',
+          variant: 'Black',
+          quantity: 1,
+        },
       ],
     },
   },
@@ -74,7 +135,20 @@ const YANDEX_PURCHASE = {
     currencyCode: 'RUB',
     purchase: {
       actionField: { id: 'TRX1', revenue: 123.4, coupon: 'X', goal_id: 123 },
-      products: [{ id: 'SKU', name: 'Чай', price: 99.5, brand: 'Greenfield', category: 'Еда/Напитки/Чай', variant: '100 г', quantity: 2, discount: 5, list: 'Поиск', position: 1 }],
+      products: [
+        {
+          id: 'SKU',
+          name: 'Чай',
+          price: 99.5,
+          brand: 'Greenfield',
+          category: 'Еда/Напитки/Чай',
+          variant: '100 г',
+          quantity: 2,
+          discount: 5,
+          list: 'Поиск',
+          position: 1,
+        },
+      ],
     },
   },
 };
@@ -82,27 +156,65 @@ const YANDEX_PURCHASE = {
 describe('MyTracker mt_order / mt_refund', () => {
   it('maps the documented nested push', () => {
     expect(canonical(MT_ORDER)).toStrictEqual({
-      order_id: '000919', status: 'paid', currency: 'RUB',
-      items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5 }], customer: {},
+      order_id: '000919',
+      status: 'paid',
+      currency: 'RUB',
+      items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5 }],
+      customer: {},
     });
   });
 
   it('reads flat fields too, with every item field', () => {
     const entry = {
-      event: 'mt_order', status: 'ADD', order_id: 77, action_id: 'a-1', currency_code: 'eur', coupon: 'WELCOME',
+      event: 'mt_order',
+      status: 'ADD',
+      order_id: 77,
+      action_id: 'a-1',
+      currency_code: 'eur',
+      coupon: 'WELCOME',
       customer: { id: 'c-1', email: 'buyer@example.com' },
-      items: [{
-        item_id: 'SKU-1', item_name: 'Honey', price: 6.5, quantity: 2, discount: '0.50', coupon: 'BEE', tax: '20',
-        item_brand: 'Bees', item_variant: '250 g', item_category1: 'Food', item_category2: 'Sweet', item_category3: '', item_category4: 'Jars',
-        affiliation: 'Shop', index: 1, item_list_id: 'x', location_id: 'y',
-      }],
+      items: [
+        {
+          item_id: 'SKU-1',
+          item_name: 'Honey',
+          price: 6.5,
+          quantity: 2,
+          discount: '0.50',
+          coupon: 'BEE',
+          tax: '20',
+          item_brand: 'Bees',
+          item_variant: '250 g',
+          item_category1: 'Food',
+          item_category2: 'Sweet',
+          item_category3: '',
+          item_category4: 'Jars',
+          affiliation: 'Shop',
+          index: 1,
+          item_list_id: 'x',
+          location_id: 'y',
+        },
+      ],
     };
     expect(canonical(entry)).toStrictEqual({
-      order_id: '77', status: 'created', action_id: 'a-1', currency: 'EUR', coupons: ['WELCOME'],
-      items: [{
-        id: 'SKU-1', name: 'Honey', quantity: 2, price: 6.5, discount: 0.5, coupon: 'BEE', tax_rate: 20,
-        brand: 'Bees', variant: '250 g', categories: ['Food', 'Sweet', 'Jars'],
-      }],
+      order_id: '77',
+      status: 'created',
+      action_id: 'a-1',
+      currency: 'EUR',
+      coupons: ['WELCOME'],
+      items: [
+        {
+          id: 'SKU-1',
+          name: 'Honey',
+          quantity: 2,
+          price: 6.5,
+          discount: 0.5,
+          coupon: 'BEE',
+          tax_rate: 20,
+          brand: 'Bees',
+          variant: '250 g',
+          categories: ['Food', 'Sweet', 'Jars'],
+        },
+      ],
       customer: { id: 'c-1', email: 'buyer@example.com' },
     });
   });
@@ -122,7 +234,9 @@ describe('MyTracker mt_order / mt_refund', () => {
   });
 
   it('names a status it does not know', () => {
-    const err = rejection(() => fromDataLayerEntry({ event: 'mt_refund', ecommerce: { ...MT_ORDER.ecommerce, status: 'PAY' } }));
+    const err = rejection(() =>
+      fromDataLayerEntry({ event: 'mt_refund', ecommerce: { ...MT_ORDER.ecommerce, status: 'PAY' } }),
+    );
     expect(err.status).toBe(400);
     expect(err.message).toContain('mt_refund status "PAY"');
   });
@@ -138,15 +252,31 @@ describe('GA4 purchase / refund', () => {
   });
 
   it('reads flat fields and numeric strings', () => {
-    const entry = { event: 'purchase', transaction_id: 'T-2', value: '10.10', tax: '0.2', shipping: '', currency: 'czk', items: [{ item_name: 'Mug', price: '10.10' }] };
+    const entry = {
+      event: 'purchase',
+      transaction_id: 'T-2',
+      value: '10.10',
+      tax: '0.2',
+      shipping: '',
+      currency: 'czk',
+      items: [{ item_name: 'Mug', price: '10.10' }],
+    };
     expect(canonical(entry)).toStrictEqual({
-      order_id: 'T-2', status: 'paid', currency: 'CZK', total: 10.3, tax: 0.2,
-      items: [{ id: 'Mug', name: 'Mug', price: 10.1, quantity: 1 }], customer: {},
+      order_id: 'T-2',
+      status: 'paid',
+      currency: 'CZK',
+      total: 10.3,
+      tax: 0.2,
+      items: [{ id: 'Mug', name: 'Mug', price: 10.1, quantity: 1 }],
+      customer: {},
     });
   });
 
   it('keeps a non-numeric value as given so the schema reports it', () => {
-    const { event } = fromDataLayerEntry({ event: 'purchase', ecommerce: { transaction_id: 'T', value: 'lots', tax: 1 } });
+    const { event } = fromDataLayerEntry({
+      event: 'purchase',
+      ecommerce: { transaction_id: 'T', value: 'lots', tax: 1 },
+    });
     expect(event.total).toBe('lots');
     const parsed = parseEventInput(event);
     expect(parsed.ok).toBe(false);
@@ -154,11 +284,27 @@ describe('GA4 purchase / refund', () => {
   });
 
   it('maps a refund without items as a full refund and one with items as partial', () => {
-    expect(canonical({ event: 'refund', ecommerce: { transaction_id: 'T_12345', currency: 'USD', value: 30.03 } })).toStrictEqual({
-      order_id: 'T_12345', status: 'refunded', currency: 'USD', total: 30.03, items: [], customer: {},
+    expect(
+      canonical({ event: 'refund', ecommerce: { transaction_id: 'T_12345', currency: 'USD', value: 30.03 } }),
+    ).toStrictEqual({
+      order_id: 'T_12345',
+      status: 'refunded',
+      currency: 'USD',
+      total: 30.03,
+      items: [],
+      customer: {},
     });
-    expect(canonical(['event', 'refund', { transaction_id: 'T_12345', items: [{ item_id: 'SKU_12345', quantity: 1, price: 10.01 }] }])).toStrictEqual({
-      order_id: 'T_12345', status: 'refunded', items: [{ id: 'SKU_12345', quantity: 1, price: 10.01 }], customer: {},
+    expect(
+      canonical([
+        'event',
+        'refund',
+        { transaction_id: 'T_12345', items: [{ item_id: 'SKU_12345', quantity: 1, price: 10.01 }] },
+      ]),
+    ).toStrictEqual({
+      order_id: 'T_12345',
+      status: 'refunded',
+      items: [{ id: 'SKU_12345', quantity: 1, price: 10.01 }],
+      customer: {},
     });
   });
 });
@@ -166,10 +312,31 @@ describe('GA4 purchase / refund', () => {
 describe('UA Enhanced Ecommerce and Yandex Metrica', () => {
   it('maps the UA purchase: revenue is the total as is, categories split on "/"', () => {
     expect(canonical(UA_PURCHASE)).toStrictEqual({
-      order_id: 'T12345', status: 'paid', total: 35.43, tax: 4.9, shipping: 5.99, coupons: ['SUMMER_SALE'],
+      order_id: 'T12345',
+      status: 'paid',
+      total: 35.43,
+      tax: 4.9,
+      shipping: 5.99,
+      coupons: ['SUMMER_SALE'],
       items: [
-        { id: '12345', name: 'Triblend Android T-Shirt', price: 15.25, brand: 'Google', categories: ['Apparel'], variant: 'Gray', quantity: 1 },
-        { id: '67890', name: 'Donut Friday Scented T-Shirt', price: 33.75, brand: 'Google', categories: ['Apparel'], variant: 'Black', quantity: 1 },
+        {
+          id: '12345',
+          name: 'Triblend Android T-Shirt',
+          price: 15.25,
+          brand: 'Google',
+          categories: ['Apparel'],
+          variant: 'Gray',
+          quantity: 1,
+        },
+        {
+          id: '67890',
+          name: 'Donut Friday Scented T-Shirt',
+          price: 33.75,
+          brand: 'Google',
+          categories: ['Apparel'],
+          variant: 'Black',
+          quantity: 1,
+        },
       ],
       customer: {},
     });
@@ -181,23 +348,61 @@ describe('UA Enhanced Ecommerce and Yandex Metrica', () => {
 
   it('maps the Yandex purchase', () => {
     expect(canonical(YANDEX_PURCHASE)).toStrictEqual({
-      order_id: 'TRX1', status: 'paid', currency: 'RUB', total: 123.4, coupons: ['X'],
-      items: [{ id: 'SKU', name: 'Чай', price: 99.5, discount: 5, brand: 'Greenfield', categories: ['Еда', 'Напитки', 'Чай'], variant: '100 г', quantity: 2 }],
+      order_id: 'TRX1',
+      status: 'paid',
+      currency: 'RUB',
+      total: 123.4,
+      coupons: ['X'],
+      items: [
+        {
+          id: 'SKU',
+          name: 'Чай',
+          price: 99.5,
+          discount: 5,
+          brand: 'Greenfield',
+          categories: ['Еда', 'Напитки', 'Чай'],
+          variant: '100 г',
+          quantity: 2,
+        },
+      ],
       customer: {},
     });
   });
 
   it('maps UA refunds: no products = full, products = partial', () => {
     expect(canonical({ ecommerce: { refund: { actionField: { id: 'T12345' } } } })).toStrictEqual({
-      order_id: 'T12345', status: 'refunded', items: [], customer: {},
+      order_id: 'T12345',
+      status: 'refunded',
+      items: [],
+      customer: {},
     });
-    expect(canonical({ ecommerce: { refund: { actionField: { id: 'T12345' }, products: [{ id: 'P4567', quantity: 4 }, { id: 'P8901', quantity: 3 }] } } })).toStrictEqual({
-      order_id: 'T12345', status: 'refunded', items: [{ id: 'P4567', quantity: 4 }, { id: 'P8901', quantity: 3 }], customer: {},
+    expect(
+      canonical({
+        ecommerce: {
+          refund: {
+            actionField: { id: 'T12345' },
+            products: [
+              { id: 'P4567', quantity: 4 },
+              { id: 'P8901', quantity: 3 },
+            ],
+          },
+        },
+      }),
+    ).toStrictEqual({
+      order_id: 'T12345',
+      status: 'refunded',
+      items: [
+        { id: 'P4567', quantity: 4 },
+        { id: 'P8901', quantity: 3 },
+      ],
+      customer: {},
     });
   });
 
   it('leaves total out without revenue (the order fold sums the items, as UA does)', () => {
-    const { event } = fromDataLayerEntry({ ecommerce: { purchase: { actionField: { id: 'T1' }, products: [{ id: 'a', price: 2, quantity: 2 }] } } });
+    const { event } = fromDataLayerEntry({
+      ecommerce: { purchase: { actionField: { id: 'T1' }, products: [{ id: 'a', price: 2, quantity: 2 }] } },
+    });
     expect(event).not.toHaveProperty('total');
   });
 });
@@ -205,19 +410,44 @@ describe('UA Enhanced Ecommerce and Yandex Metrica', () => {
 describe('customer, visitor ids and consent', () => {
   const extras: Extras = {
     ids: { lvid: LVID, ym: '1700000000123456789', vt: 'u123_s456_789' },
-    consent: { ad_storage: 'granted', analytics_storage: 'denied', ad_user_data: 'granted', ad_personalization: 'denied', wait_for_update: 500, region: ['CZ'] },
-    userData: { email: 'early@example.com', phone_number: '+420777000111', address: { first_name: 'Eva', last_name: 'Nová', city: 'Brno', country: 'CZ' } },
+    consent: {
+      ad_storage: 'granted',
+      analytics_storage: 'denied',
+      ad_user_data: 'granted',
+      ad_personalization: 'denied',
+      wait_for_update: 500,
+      region: ['CZ'],
+    },
+    userData: {
+      email: 'early@example.com',
+      phone_number: '+420777000111',
+      address: { first_name: 'Eva', last_name: 'Nová', city: 'Brno', country: 'CZ' },
+    },
   };
 
   it('puts visitor ids, earlier user_data and consent on the event', () => {
     expect(canonical(MT_ORDER, extras)).toStrictEqual({
-      order_id: '000919', status: 'paid', currency: 'RUB',
+      order_id: '000919',
+      status: 'paid',
+      currency: 'RUB',
       items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5 }],
       customer: {
-        lvid: LVID, ym_client_id: '1700000000123456789', vt_user: 'u123_s456_789',
-        email: 'early@example.com', phone: '+420777000111', first_name: 'Eva', last_name: 'Nová', city: 'Brno', country: 'CZ',
+        lvid: LVID,
+        ym_client_id: '1700000000123456789',
+        vt_user: 'u123_s456_789',
+        email: 'early@example.com',
+        phone: '+420777000111',
+        first_name: 'Eva',
+        last_name: 'Nová',
+        city: 'Brno',
+        country: 'CZ',
       },
-      consent: { ad_storage: 'granted', analytics_storage: 'denied', ad_user_data: 'granted', ad_personalization: 'denied' },
+      consent: {
+        ad_storage: 'granted',
+        analytics_storage: 'denied',
+        ad_user_data: 'granted',
+        ad_personalization: 'denied',
+      },
     });
   });
 
@@ -225,19 +455,32 @@ describe('customer, visitor ids and consent', () => {
     const entry = {
       event: 'purchase',
       ecommerce: { transaction_id: 'T1' },
-      user_data: { email_address: ['late@example.com', 'other@example.com'], sha256_phone_number: 'ab'.repeat(32), address: [{ city: 'Praha' }] },
+      user_data: {
+        email_address: ['late@example.com', 'other@example.com'],
+        sha256_phone_number: 'ab'.repeat(32),
+        address: [{ city: 'Praha' }],
+      },
       customer: { id: 'c-9', first_name: 'Jana' },
     };
     const out = canonical(entry, extras) as { customer: Record<string, unknown> };
     expect(out.customer).toStrictEqual({
-      lvid: LVID, ym_client_id: '1700000000123456789', vt_user: 'u123_s456_789',
-      email: 'late@example.com', phone: '+420777000111', first_name: 'Jana', last_name: 'Nová', city: 'Praha', country: 'CZ', id: 'c-9',
+      lvid: LVID,
+      ym_client_id: '1700000000123456789',
+      vt_user: 'u123_s456_789',
+      email: 'late@example.com',
+      phone: '+420777000111',
+      first_name: 'Jana',
+      last_name: 'Nová',
+      city: 'Praha',
+      country: 'CZ',
+      id: 'c-9',
     });
   });
 
   it('drops invalid page-collected values instead of refusing the order', () => {
     const out = canonical(MT_ORDER, {
-      ids: { lvid: 'short', ym: 'abc', vt: 42 }, consent: { ad_storage: 'yes', analytics_storage: 'granted' },
+      ids: { lvid: 'short', ym: 'abc', vt: 42 },
+      consent: { ad_storage: 'yes', analytics_storage: 'granted' },
       userData: { email: 'not an email', phone_number: 'call me' },
     });
     expect(out).toMatchObject({ customer: {}, consent: { analytics_storage: 'granted' } });
@@ -264,7 +507,10 @@ describe('malformed entries → 400', () => {
     ['mt_order with items not a list', { event: 'mt_order', ecommerce: { order_id: '1', items: 'apple' } }],
     ['mt_order with a string ecommerce', { event: 'mt_order', order_id: '1', ecommerce: 'x' }],
     ['GA4 purchase without transaction_id', { event: 'purchase', ecommerce: { value: 1 } }],
-    ['GA4 purchase with items an object', { event: 'purchase', ecommerce: { transaction_id: 'T', items: { item_id: 'a' } } }],
+    [
+      'GA4 purchase with items an object',
+      { event: 'purchase', ecommerce: { transaction_id: 'T', items: { item_id: 'a' } } },
+    ],
     ['UA purchase without actionField.id', { ecommerce: { purchase: { products: [] } } }],
     ['UA purchase with products not a list', { ecommerce: { purchase: { actionField: { id: 'T' }, products: 'x' } } }],
   ])('refuses %s', (_what, entry) => {
@@ -275,12 +521,17 @@ describe('malformed entries → 400', () => {
   });
 
   it('names the raw field in shape issues', () => {
-    const err = rejection(() => fromDataLayerEntry({ event: 'purchase', ecommerce: { transaction_id: 'T', items: [1] } }));
+    const err = rejection(() =>
+      fromDataLayerEntry({ event: 'purchase', ecommerce: { transaction_id: 'T', items: [1] } }),
+    );
     expect(err.issues?.[0]?.path).toBe('e.ecommerce.items.0');
   });
 
   it('leaves item-level problems to the schema (an item with neither id nor name)', () => {
-    const { event } = fromDataLayerEntry({ event: 'purchase', ecommerce: { transaction_id: 'T', items: [{ price: 1 }] } });
+    const { event } = fromDataLayerEntry({
+      event: 'purchase',
+      ecommerce: { transaction_id: 'T', items: [{ price: 1 }] },
+    });
     const parsed = parseEventInput(event);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.issues[0]!.path).toBe('items.0.id');
@@ -289,7 +540,13 @@ describe('malformed entries → 400', () => {
 
 describe('fromBrowserBody', () => {
   it('unwraps the envelope: event, token and page URL', () => {
-    const input = fromBrowserBody({ v: 1, e: MT_ORDER, ids: { lvid: LVID }, url: 'https://shop.example/thanks', t: '1.sig' });
+    const input = fromBrowserBody({
+      v: 1,
+      e: MT_ORDER,
+      ids: { lvid: LVID },
+      url: 'https://shop.example/thanks',
+      t: '1.sig',
+    });
     expect(input.format).toBe('mytracker');
     expect(input.token).toBe('1.sig');
     expect(input.pageUrl).toBe('https://shop.example/thanks');

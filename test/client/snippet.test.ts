@@ -28,12 +28,15 @@ function answer(): Answer {
 }
 
 function stubNetwork(): void {
-  vi.stubGlobal('fetch', vi.fn((url: URL | string, init: RequestInit) => {
-    sent.push({ via: 'fetch', url: String(url), init, body: JSON.parse(String(init.body)) as Envelope });
-    const a = answer();
-    if (a === 'network') return Promise.reject(new TypeError('Failed to fetch'));
-    return Promise.resolve({ ok: a >= 200 && a < 300, status: a } as Response);
-  }));
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((url: URL | string, init: RequestInit) => {
+      sent.push({ via: 'fetch', url: String(url), init, body: JSON.parse(String(init.body)) as Envelope });
+      const a = answer();
+      if (a === 'network') return Promise.reject(new TypeError('Failed to fetch'));
+      return Promise.resolve({ ok: a >= 200 && a < 300, status: a } as Response);
+    }),
+  );
   Object.defineProperty(navigator, 'sendBeacon', {
     configurable: true,
     value: vi.fn((url: URL | string, body: string) => {
@@ -51,7 +54,17 @@ function newPage(): void {
 }
 
 /** Evaluates the built snippet as if loaded by `<script async src=… data-…>`. */
-function loadSnippet({ src = `${RELAY}/s.js`, endpoint, token, code = CODE }: { src?: string; endpoint?: string; token?: string; code?: string } = {}): void {
+function loadSnippet({
+  src = `${RELAY}/s.js`,
+  endpoint,
+  token,
+  code = CODE,
+}: {
+  src?: string;
+  endpoint?: string;
+  token?: string;
+  code?: string;
+} = {}): void {
   const script = document.createElement('script');
   script.src = src;
   if (endpoint) script.dataset.endpoint = endpoint;
@@ -102,26 +115,77 @@ afterEach(() => {
 
 // ---- the formats: what the page pushes, how, and what the Worker makes of it ----
 
-const MT_ORDER = { event: 'mt_order', ecommerce: { status: 'PAY', currency_code: 'RUB', order_id: 'MT-1', items: [{ item_id: '00912', item_name: 'Apple', price: '11.90', quantity: '5' }] } };
-const MT_REFUND = { event: 'mt_refund', ecommerce: { order_id: 'MT-1', items: [{ item_id: '00912', item_name: 'Apple', quantity: '1' }] } };
-const GA4_PARAMS = { transaction_id: 'G-1', value: 30.03, tax: 4.9, shipping: 5.99, currency: 'USD', items: [{ item_id: 'SKU_1', item_name: 'Tee', price: 10.01, quantity: 3 }] };
+const MT_ORDER = {
+  event: 'mt_order',
+  ecommerce: {
+    status: 'PAY',
+    currency_code: 'RUB',
+    order_id: 'MT-1',
+    items: [{ item_id: '00912', item_name: 'Apple', price: '11.90', quantity: '5' }],
+  },
+};
+const MT_REFUND = {
+  event: 'mt_refund',
+  ecommerce: { order_id: 'MT-1', items: [{ item_id: '00912', item_name: 'Apple', quantity: '1' }] },
+};
+const GA4_PARAMS = {
+  transaction_id: 'G-1',
+  value: 30.03,
+  tax: 4.9,
+  shipping: 5.99,
+  currency: 'USD',
+  items: [{ item_id: 'SKU_1', item_name: 'Tee', price: 10.01, quantity: 3 }],
+};
 const GA4_PURCHASE = { event: 'purchase', ecommerce: GA4_PARAMS };
 const GA4_REFUND = { event: 'refund', ecommerce: { transaction_id: 'G-1', value: 30.03 } };
-const UA_PURCHASE = { ecommerce: { purchase: { actionField: { id: 'UA-1', revenue: '35.43' }, products: [{ id: '12345', name: 'Tee', price: '15.25', quantity: 1, category: 'Apparel/Men' }] } } };
+const UA_PURCHASE = {
+  ecommerce: {
+    purchase: {
+      actionField: { id: 'UA-1', revenue: '35.43' },
+      products: [{ id: '12345', name: 'Tee', price: '15.25', quantity: 1, category: 'Apparel/Men' }],
+    },
+  },
+};
 const UA_REFUND = { ecommerce: { refund: { actionField: { id: 'UA-1' } } } };
-const YANDEX_PURCHASE = { ecommerce: { currencyCode: 'RUB', purchase: { actionField: { id: 'YA-1', revenue: 123.4, goal_id: 123 }, products: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }] } } };
+const YANDEX_PURCHASE = {
+  ecommerce: {
+    currencyCode: 'RUB',
+    purchase: {
+      actionField: { id: 'YA-1', revenue: 123.4, goal_id: 123 },
+      products: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }],
+    },
+  },
+};
 
 type Case = { name: string; pushIt(): void; raw: unknown; order: string; status: string };
 const CASES: Case[] = [
   { name: 'MyTracker mt_order', pushIt: () => push(MT_ORDER), raw: MT_ORDER, order: 'MT-1', status: 'paid' },
   { name: 'MyTracker mt_refund', pushIt: () => push(MT_REFUND), raw: MT_REFUND, order: 'MT-1', status: 'refunded' },
   { name: 'GA4 purchase object', pushIt: () => push(GA4_PURCHASE), raw: GA4_PURCHASE, order: 'G-1', status: 'paid' },
-  { name: "gtag('event', 'purchase')", pushIt: () => gtag('event', 'purchase', GA4_PARAMS), raw: ['event', 'purchase', GA4_PARAMS], order: 'G-1', status: 'paid' },
+  {
+    name: "gtag('event', 'purchase')",
+    pushIt: () => gtag('event', 'purchase', GA4_PARAMS),
+    raw: ['event', 'purchase', GA4_PARAMS],
+    order: 'G-1',
+    status: 'paid',
+  },
   { name: 'GA4 refund object', pushIt: () => push(GA4_REFUND), raw: GA4_REFUND, order: 'G-1', status: 'refunded' },
-  { name: "gtag('event', 'refund')", pushIt: () => gtag('event', 'refund', { transaction_id: 'G-1' }), raw: ['event', 'refund', { transaction_id: 'G-1' }], order: 'G-1', status: 'refunded' },
+  {
+    name: "gtag('event', 'refund')",
+    pushIt: () => gtag('event', 'refund', { transaction_id: 'G-1' }),
+    raw: ['event', 'refund', { transaction_id: 'G-1' }],
+    order: 'G-1',
+    status: 'refunded',
+  },
   { name: 'UA ecommerce.purchase', pushIt: () => push(UA_PURCHASE), raw: UA_PURCHASE, order: 'UA-1', status: 'paid' },
   { name: 'UA ecommerce.refund', pushIt: () => push(UA_REFUND), raw: UA_REFUND, order: 'UA-1', status: 'refunded' },
-  { name: 'Yandex ecommerce.purchase', pushIt: () => push(YANDEX_PURCHASE), raw: YANDEX_PURCHASE, order: 'YA-1', status: 'paid' },
+  {
+    name: 'Yandex ecommerce.purchase',
+    pushIt: () => push(YANDEX_PURCHASE),
+    raw: YANDEX_PURCHASE,
+    order: 'YA-1',
+    status: 'paid',
+  },
 ];
 
 describe.each(CASES)('$name', ({ pushIt, raw, order, status }) => {
@@ -165,19 +229,33 @@ describe('the envelope', () => {
     win._tmr = [];
     loadSnippet();
     push(MT_ORDER);
-    win._tmr = { getClientID: () => { throw new Error('not ready'); } };
+    win._tmr = {
+      getClientID: () => {
+        throw new Error('not ready');
+      },
+    };
     push(GA4_PURCHASE);
     expect(sent.map((s) => s.body.ids)).toStrictEqual([{ lvid: 'f'.repeat(32) }, { lvid: 'f'.repeat(32) }]);
   });
 
   it('merges consent default and updates in order and carries gtag set user_data (early load)', () => {
     win.dataLayer = [];
-    gtag('consent', 'default', { ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', wait_for_update: 500 });
+    gtag('consent', 'default', {
+      ad_storage: 'denied',
+      analytics_storage: 'denied',
+      ad_user_data: 'denied',
+      wait_for_update: 500,
+    });
     gtag('set', 'user_data', { email: 'buyer@example.com' });
     loadSnippet();
     gtag('consent', 'update', { ad_storage: 'granted', ad_user_data: 'granted' });
     push(GA4_PURCHASE);
-    expect(sent[0]!.body.c).toStrictEqual({ ad_storage: 'granted', analytics_storage: 'denied', ad_user_data: 'granted', wait_for_update: 500 });
+    expect(sent[0]!.body.c).toStrictEqual({
+      ad_storage: 'granted',
+      analytics_storage: 'denied',
+      ad_user_data: 'granted',
+      wait_for_update: 500,
+    });
     expect(sent[0]!.body.u).toStrictEqual({ email: 'buyer@example.com' });
     const input = fromBrowserBody(sent[0]!.body);
     expect(input.event).toMatchObject({
@@ -206,10 +284,30 @@ describe('the envelope', () => {
 
   it.each([
     ['beside the script', 'https://shop.example/s.js?v=3', undefined, 'https://shop.example/o'],
-    ['data-endpoint', 'https://cdn.example.net/assets/s.js', 'https://relay.example.net', 'https://relay.example.net/o'],
-    ['data-endpoint with a trailing slash', 'https://cdn.example.net/s.js', 'https://relay.example.net/', 'https://relay.example.net/o'],
-    ['data-endpoint with a path', 'https://cdn.example.net/s.js', 'https://shop.example/relay/', 'https://shop.example/relay/o'],
-    ['the script directory under a path prefix', 'https://shop.example/relay/s.js', undefined, 'https://shop.example/relay/o'],
+    [
+      'data-endpoint',
+      'https://cdn.example.net/assets/s.js',
+      'https://relay.example.net',
+      'https://relay.example.net/o',
+    ],
+    [
+      'data-endpoint with a trailing slash',
+      'https://cdn.example.net/s.js',
+      'https://relay.example.net/',
+      'https://relay.example.net/o',
+    ],
+    [
+      'data-endpoint with a path',
+      'https://cdn.example.net/s.js',
+      'https://shop.example/relay/',
+      'https://shop.example/relay/o',
+    ],
+    [
+      'the script directory under a path prefix',
+      'https://shop.example/relay/s.js',
+      undefined,
+      'https://shop.example/relay/o',
+    ],
   ])('posts to %s', (_what, src, endpoint, url) => {
     loadSnippet({ src, endpoint });
     push(MT_ORDER);
@@ -275,10 +373,26 @@ describe('living with the page', () => {
     win.dataLayer = [null, 7, circular];
     expect(() => loadSnippet()).not.toThrow();
     const bad: unknown[] = [
-      null, undefined, 0, 'purchase', [], {}, { event: 'purchase' }, { event: 'mt_order', ecommerce: 'x' },
-      { ecommerce: { purchase: null } }, { ecommerce: { purchase: { actionField: null } } },
-      Object.create(null), circular, ['consent'], ['set'], ['event', 'purchase'],
-      { get event(): string { throw new Error('hostile getter'); } },
+      null,
+      undefined,
+      0,
+      'purchase',
+      [],
+      {},
+      { event: 'purchase' },
+      { event: 'mt_order', ecommerce: 'x' },
+      { ecommerce: { purchase: null } },
+      { ecommerce: { purchase: { actionField: null } } },
+      Object.create(null),
+      circular,
+      ['consent'],
+      ['set'],
+      ['event', 'purchase'],
+      {
+        get event(): string {
+          throw new Error('hostile getter');
+        },
+      },
     ];
     for (const entry of bad) expect(() => push(entry)).not.toThrow();
     expect(() => gtag('set')).not.toThrow();
@@ -384,7 +498,9 @@ describe('delivery: retries, drops and dedup across page views', () => {
     gtag('event', 'purchase', GA4_PARAMS);
     await settle();
     expect(sent.map((s) => fromBrowserBody(s.body).event)).toMatchObject([
-      { order_id: 'MT-1', status: 'paid' }, { order_id: 'MT-1', status: 'created' }, { order_id: 'MT-1', status: 'refunded' },
+      { order_id: 'MT-1', status: 'paid' },
+      { order_id: 'MT-1', status: 'created' },
+      { order_id: 'MT-1', status: 'refunded' },
       { order_id: 'G-1', status: 'paid' },
     ]);
   });
@@ -410,7 +526,9 @@ describe('delivery: retries, drops and dedup across page views', () => {
     loadSnippet();
     push(MT_ORDER);
     expect(sent.map((s) => [s.via, s.url])).toStrictEqual([['beacon', `${RELAY}/o`]]);
-    vi.stubGlobal('fetch', () => { throw new TypeError('blocked'); });
+    vi.stubGlobal('fetch', () => {
+      throw new TypeError('blocked');
+    });
     push(GA4_PURCHASE);
     expect(sent.map((s) => s.via)).toStrictEqual(['beacon', 'beacon']);
     newPage();

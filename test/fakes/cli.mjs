@@ -5,12 +5,18 @@ import { parseArgs } from 'node:util';
 import { listenFakeVendors } from './index.mjs';
 
 const { values } = parseArgs({
-  options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: process.env.FAKES_BASE_PORT ?? '9101' } },
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: process.env.FAKES_BASE_PORT ?? '9101' },
+  },
 });
 const running = await listenFakeVendors({ host: values.host, basePort: Number(values.port) });
 for (const [k, v] of Object.entries(running.urls)) console.log(`${k}=${v}`);
 console.log('fake vendors listening; Ctrl-C to stop');
 
-const stop = async () => { await running.close(); process.exit(0); };
+const stop = async () => {
+  await running.close();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -48,7 +48,11 @@ export interface Fake<A = unknown> {
   observe(fn: (record: ReceivedRecord) => void): () => void;
 }
 
-export function json(status: number, body: unknown, headers?: Record<string, string>): { status: number; body: unknown; headers: Record<string, string> };
+export function json(
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): { status: number; body: unknown; headers: Record<string, string> };
 export function sleep(ms: number, signal?: AbortSignal): Promise<void>;
 export function matchPath(pathname: string, source: string): (string | undefined)[] | null;
 export function isMediaType(contentType: string | null | undefined, type: string): boolean;
@@ -59,4 +63,7 @@ export function listen(
 ): Promise<{ port: number; url: string; close(): Promise<void> }>;
 export type NodeListener = (req: unknown, res: unknown) => Promise<void>;
 export function toNodeListener(handler: (request: Request) => Promise<Response>, fallbackHost?: string): NodeListener;
-export function listenNode(listener: NodeListener, opts?: { host?: string; port?: number }): Promise<{ port: number; url: string; close(): Promise<void> }>;
+export function listenNode(
+  listener: NodeListener,
+  opts?: { host?: string; port?: number },
+): Promise<{ port: number; url: string; close(): Promise<void> }>;

@@ -13,7 +13,14 @@ export function sleep(ms, signal) {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener?.('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener?.(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -123,7 +130,9 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
         record.error = 'refused (simulated connection failure)';
         for (const fn of observers) fn(record);
         // The same error undici's fetch throws for a refused connection.
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED (simulated)'), { code: 'ECONNREFUSED' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('connect ECONNREFUSED (simulated)'), { code: 'ECONNREFUSED' }),
+        });
       };
       const failure = (f, why) => {
         record.injected = why;
@@ -149,15 +158,25 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
       }
 
       const ctx = {
-        request, url, bytes, record,
+        request,
+        url,
+        bytes,
+        record,
         method: request.method,
         path: url.pathname,
         query: record.query,
         headers: request.headers,
         body: record.body,
-        accept(entry) { fake.accepted.push(entry); record.accepted = true; },
-        reject(error) { record.error = error; },
-        summary(s) { record.summary = s; },
+        accept(entry) {
+          fake.accepted.push(entry);
+          record.accepted = true;
+        },
+        reject(error) {
+          record.error = error;
+        },
+        summary(s) {
+          record.summary = s;
+        },
       };
       const reply = await process(ctx);
       if (reply.status >= 400 && !record.error) record.error = JSON.stringify(reply.body);
@@ -191,7 +210,9 @@ export function toNodeListener(handler, fallbackHost = '127.0.0.1') {
       const original = req.headers['mf-original-url'];
       const url = typeof original === 'string' ? original : `http://${req.headers.host ?? fallbackHost}${req.url}`;
       const ac = new AbortController();
-      res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+      res.on('close', () => {
+        if (!res.writableFinished) ac.abort();
+      });
       const response = await handler(new Request(url, { method: req.method, headers, body, signal: ac.signal }));
       const out = Buffer.from(await response.arrayBuffer());
       res.writeHead(response.status, Object.fromEntries(response.headers));
@@ -218,7 +239,11 @@ export function listenNode(listener, { host = '127.0.0.1', port = 0 } = {}) {
         server,
         port: actual,
         url: `http://${host}:${actual}`,
-        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections?.();
+            server.close(() => r());
+          }),
       });
     });
   });

@@ -6,7 +6,11 @@ export interface EcomailAccepted {
   transaction_items?: Record<string, unknown>[];
   duplicate?: boolean;
 }
-export interface EcomailRow { id: number; transaction: Record<string, unknown>; transaction_items: Record<string, unknown>[] }
+export interface EcomailRow {
+  id: number;
+  transaction: Record<string, unknown>;
+  transaction_items: Record<string, unknown>[];
+}
 export interface EcomailFake extends Fake<EcomailAccepted> {
   transactions: Map<string, EcomailRow>;
   duplicates: (EcomailRow & { order_id: string })[];

@@ -24,11 +24,15 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     const lower = Object.fromEntries(Object.entries(p).map(([k, v]) => [k.toLowerCase(), v]));
     const all = [...contacts.values()];
     const ext = lower.externalcustomerid;
-    return (ext && all.find((c) => c.externalCustomerId === ext))
-      ?? all.find((c) => ID_NAMES.some((n) => lower[n] && String(c.id) === lower[n]))
-      ?? all.find((c) => c.email && EMAIL_NAMES.some((n) => lower[n] && lower[n].toLowerCase() === c.email.toLowerCase()))
-      ?? all.find((c) => c.phone && PHONE_NAMES.some((n) => lower[n] && digits(lower[n]) === digits(c.phone)))
-      ?? null;
+    return (
+      (ext && all.find((c) => c.externalCustomerId === ext)) ??
+      all.find((c) => ID_NAMES.some((n) => lower[n] && String(c.id) === lower[n])) ??
+      all.find(
+        (c) => c.email && EMAIL_NAMES.some((n) => lower[n] && lower[n].toLowerCase() === c.email.toLowerCase()),
+      ) ??
+      all.find((c) => c.phone && PHONE_NAMES.some((n) => lower[n] && digits(lower[n]) === digits(c.phone))) ??
+      null
+    );
   }
 
   function upsertContact(ctx, b) {
@@ -45,13 +49,20 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     const email = b.channels.find((c) => c.type === 'email')?.value;
     const phone = b.channels.find((c) => c.type === 'sms')?.value;
     // Matching: externalCustomerId first, otherwise a contact with the same email/phone (vendors.md §9.1).
-    let c = b.externalCustomerId ? [...contacts.values()].find((x) => x.externalCustomerId === b.externalCustomerId) : null;
+    let c = b.externalCustomerId
+      ? [...contacts.values()].find((x) => x.externalCustomerId === b.externalCustomerId)
+      : null;
     c ??= findContact({ email: email ?? '', phone: phone ?? '' });
-    if (!c) { c = { id: nextId++ }; contacts.set(c.id, c); }
+    if (!c) {
+      c = { id: nextId++ };
+      contacts.set(c.id, c);
+    }
     Object.assign(c, {
       externalCustomerId: b.externalCustomerId ?? c.externalCustomerId,
-      firstName: b.firstName ?? c.firstName, lastName: b.lastName ?? c.lastName,
-      email: email ?? c.email, phone: phone ?? c.phone,
+      firstName: b.firstName ?? c.firstName,
+      lastName: b.lastName ?? c.lastName,
+      email: email ?? c.email,
+      phone: phone ?? c.phone,
       channels: [...(c.channels ?? []).filter((x) => !b.channels.some((y) => y.type === x.type)), ...b.channels],
       raw: b,
     });
@@ -76,7 +87,11 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     }
     let items;
     if ('items' in p) {
-      try { items = JSON.parse(p.items); } catch { items = null; }
+      try {
+        items = JSON.parse(p.items);
+      } catch {
+        items = null;
+      }
       if (!Array.isArray(items)) return err(400, 'Param "items" must be a JSON-encoded array');
     }
     const entry = { eventTypeKey: key, keyValue, params: p, externalOrderId: p.externalOrderId };
@@ -94,11 +109,14 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       const existing = orders.get(id);
       if ((key === 'orderDelivered' || key === 'orderCancelled') && !existing) return drop('unknown_order'); // [I] for Cancelled
       if (key === 'orderCreated' || (key === 'orderUpdated' && !existing)) {
-        const hasCustomer = p.externalCustomerId || Object.keys(p).some((n) => [...EMAIL_NAMES, ...PHONE_NAMES].includes(n.toLowerCase()));
+        const hasCustomer =
+          p.externalCustomerId ||
+          Object.keys(p).some((n) => [...EMAIL_NAMES, ...PHONE_NAMES].includes(n.toLowerCase()));
         if (!hasCustomer || !p.totalCost || !p.status || !p.date) return drop('missing_required');
       }
       if (p.status !== undefined && !ORDER_STATUSES.includes(p.status)) return drop('invalid_status');
-      if (p.totalCost !== undefined && !(isNumeric(p.totalCost) && Number(p.totalCost) >= 0)) return drop('invalid_value');
+      if (p.totalCost !== undefined && !(isNumeric(p.totalCost) && Number(p.totalCost) >= 0))
+        return drop('invalid_value');
       if (p.date !== undefined && Number.isNaN(Date.parse(p.date))) return drop('invalid_value');
       const order = key === 'orderCreated' || !existing ? { externalOrderId: id, events: [] } : existing;
       for (const [k, v] of Object.entries(p)) if (k !== 'items') order[k] = v;
@@ -117,8 +135,15 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
 
   const fake = createFakeBase({
     name: 'esputnik',
-    errorBody: (status) => ({ error: status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Error' }),
-    onReset() { contacts.clear(); orders.clear(); dropped.length = 0; nextId = 1; },
+    errorBody: (status) => ({
+      error: status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Error',
+    }),
+    onReset() {
+      contacts.clear();
+      orders.clear();
+      dropped.length = 0;
+      nextId = 1;
+    },
     process(ctx) {
       const info = matchPath(ctx.path, '/api/v1/account/info/?');
       const m = matchPath(ctx.path, '/api/v1/(contact|event)/?');
@@ -130,9 +155,14 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       if (!decoded.includes(':') || decoded.slice(decoded.indexOf(':') + 1) !== apiKey) return err(401, 'Unauthorized');
       // "Testing your API connection": GET /api/v1/account/info answers the account's details.
       if (info) return json(200, { userEmail: 'owner@example.com', organisationName: 'Fake eSputnik account' });
-      if (!isMediaType(ctx.headers.get('content-type'), 'application/json')) return err(415, 'Content-Type must be application/json');
+      if (!isMediaType(ctx.headers.get('content-type'), 'application/json'))
+        return err(415, 'Content-Type must be application/json');
       let b;
-      try { b = JSON.parse(ctx.body); } catch { return err(400, 'Malformed JSON'); }
+      try {
+        b = JSON.parse(ctx.body);
+      } catch {
+        return err(400, 'Malformed JSON');
+      }
       return m[0] === 'contact' ? upsertContact(ctx, b) : event(ctx, b);
     },
   });

@@ -16,7 +16,14 @@ export interface FakeVendorOptions {
   esputnik?: { apiKey?: string };
   ecomail?: { apiKey?: string; ratePerMinute?: number; now?: () => number };
   vtmarketing?: { apiKey?: string };
-  yandex?: { token?: string; counterId?: string | number; dailyQuota?: number; goalIds?: string[]; timeZone?: string; now?: () => number };
+  yandex?: {
+    token?: string;
+    counterId?: string | number;
+    dailyQuota?: number;
+    goalIds?: string[];
+    timeZone?: string;
+    now?: () => number;
+  };
   basePort?: number;
 }
 
@@ -46,5 +53,8 @@ export interface FakeVendorUrls {
 
 export function createFakeVendors(options?: FakeVendorOptions): FakeVendors;
 export function listenFakeVendors(opts?: {
-  host?: string; basePort?: number; log?: ((line: string) => void) | null; options?: FakeVendorOptions;
+  host?: string;
+  basePort?: number;
+  log?: ((line: string) => void) | null;
+  options?: FakeVendorOptions;
 }): Promise<{ fakes: FakeVendors; urls: FakeVendorUrls; close(): Promise<void> }>;

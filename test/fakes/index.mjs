@@ -53,7 +53,8 @@ export function createFakeVendors(options = {}) {
       if (fake) return fake.handle(request);
       blocked.push({ method: request.method, url: request.url, at: Date.now() });
       return new Response(JSON.stringify({ error: `blocked outbound: ${url.host}` }), {
-        status: 599, headers: { 'content-type': 'application/json' },
+        status: 599,
+        headers: { 'content-type': 'application/json' },
       });
     },
     reset() {

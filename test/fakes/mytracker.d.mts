@@ -5,7 +5,9 @@ export interface MyTrackerAccepted {
   action_id?: string;
   currency_code?: string;
   items: Record<string, unknown>[];
-  ids: Partial<Record<'customUserId' | 'lvid' | 'instanceId' | 'gaid' | 'appSetId' | 'androidId' | 'idfa' | 'iosVendorId', string>>;
+  ids: Partial<
+    Record<'customUserId' | 'lvid' | 'instanceId' | 'gaid' | 'appSetId' | 'androidId' | 'idfa' | 'iosVendorId', string>
+  >;
   eventTimestamp?: number | string;
   raw: Record<string, unknown>;
 }

@@ -10,9 +10,26 @@ const MAX_BYTES = 10240;
 const LIMITED_STRINGS = { customUserId: 1024, ipv4: 15, ipv6: 45, userAgent: 2048 };
 // App device ids: "number of symbols 36"; androidId says 16 but its own example has 15 chars [I: ≤16].
 const APP_IDS = { instanceId: 36, gaid: 36, appSetId: 36, idfa: 36, iosVendorId: 36 };
-const ENUMS = { adBlocker: [0, 1], idGender: [0, 1, 2], connectionType: [0, 1, 2], bluetoothEnabled: [0, 1, 2], adTrackingEnabled: [0, 1] };
-const ITEM_STRINGS = ['affiliation', 'coupon', 'item_brand', 'item_variant', 'item_list_id', 'item_list_name',
-  'item_category1', 'item_category2', 'item_category3', 'item_category4', 'location_id'];
+const ENUMS = {
+  adBlocker: [0, 1],
+  idGender: [0, 1, 2],
+  connectionType: [0, 1, 2],
+  bluetoothEnabled: [0, 1, 2],
+  adTrackingEnabled: [0, 1],
+};
+const ITEM_STRINGS = [
+  'affiliation',
+  'coupon',
+  'item_brand',
+  'item_variant',
+  'item_list_id',
+  'item_list_name',
+  'item_category1',
+  'item_category2',
+  'item_category3',
+  'item_category4',
+  'location_id',
+];
 
 const str = (v, max = Infinity) => typeof v === 'string' && v.length > 0 && v.length <= max;
 const inRange = (v, lo, hi) => isNumeric(v) && Number(v) >= lo && Number(v) <= hi;
@@ -23,15 +40,26 @@ function validateOrderBody(b) {
   const ids = {};
   for (const [k, max] of Object.entries(LIMITED_STRINGS)) if (k in b && !str(b[k], max)) return null;
   if ('customUserId' in b) ids.customUserId = b.customUserId;
-  if ('lvid' in b) { if (typeof b.lvid !== 'string' || b.lvid.length !== 32) return null; ids.lvid = b.lvid; }
-  for (const [k, len] of Object.entries(APP_IDS)) {
-    if (k in b) { if (typeof b[k] !== 'string' || b[k].length !== len) return null; ids[k] = b[k]; }
+  if ('lvid' in b) {
+    if (typeof b.lvid !== 'string' || b.lvid.length !== 32) return null;
+    ids.lvid = b.lvid;
   }
-  if ('androidId' in b) { if (!str(b.androidId, 16)) return null; ids.androidId = b.androidId; }
+  for (const [k, len] of Object.entries(APP_IDS)) {
+    if (k in b) {
+      if (typeof b[k] !== 'string' || b[k].length !== len) return null;
+      ids[k] = b[k];
+    }
+  }
+  if ('androidId' in b) {
+    if (!str(b.androidId, 16)) return null;
+    ids.androidId = b.androidId;
+  }
   if (Object.keys(ids).length === 0) return null; // "the user and/or device ID" is required
   // [I] eventTimestamp: the table says Number, examples use strings; both accepted, integer seconds only.
-  if ('eventTimestamp' in b && !(isInteger(b.eventTimestamp) && inRange(b.eventTimestamp, 946674000, 4294967295))) return null;
-  for (const [k, allowed] of Object.entries(ENUMS)) if (k in b && !(isInteger(b[k]) && allowed.includes(Number(b[k])))) return null;
+  if ('eventTimestamp' in b && !(isInteger(b.eventTimestamp) && inRange(b.eventTimestamp, 946674000, 4294967295)))
+    return null;
+  for (const [k, allowed] of Object.entries(ENUMS))
+    if (k in b && !(isInteger(b[k]) && allowed.includes(Number(b[k])))) return null;
   if ('age' in b && !(isInteger(b.age) && inRange(b.age, 0, 128))) return null;
 
   const o = b.order;
@@ -44,8 +72,14 @@ function validateOrderBody(b) {
   if ('coupon' in o && typeof o.coupon !== 'string') return null;
   if (!Array.isArray(o.items) || o.items.length === 0 || !o.items.every(validItem)) return null;
   return {
-    order_id: o.order_id, status, action_id: o.action_id, currency_code: o.currency_code,
-    items: o.items, ids, eventTimestamp: b.eventTimestamp, raw: b,
+    order_id: o.order_id,
+    status,
+    action_id: o.action_id,
+    currency_code: o.currency_code,
+    items: o.items,
+    ids,
+    eventTimestamp: b.eventTimestamp,
+    raw: b,
   };
 }
 
@@ -66,7 +100,9 @@ function validItem(it) {
 export function createFake({ token = 'test-mytracker-token', appId = '12345' } = {}) {
   return createFakeBase({
     name: 'mytracker',
-    errorBody: (status) => ({ error: status >= 500 ? 'Internal Server Error' : status === 429 ? 'Too Many Requests' : 'Bad Request' }),
+    errorBody: (status) => ({
+      error: status >= 500 ? 'Internal Server Error' : status === 429 ? 'Too Many Requests' : 'Bad Request',
+    }),
     process(ctx) {
       // [I] routing before auth; only POST exists (the PHP client always POSTs); trailing slash optional.
       const m = matchPath(ctx.path, '/v(\\d+)/(order|orderBatch|test-app-access)/?');
@@ -79,16 +115,25 @@ export function createFake({ token = 'test-mytracker-token', appId = '12345' } =
       // [I] a wrong Content-Type is a validation error.
       if (!isMediaType(ctx.headers.get('content-type'), 'application/json')) return BAD;
       if (ctx.bytes.length === 0) return json(400, { error: 'Empty post data' });
-      if (ctx.bytes.length > MAX_BYTES) { ctx.reject(`body ${ctx.bytes.length} bytes > 10 KB`); return BAD; }
+      if (ctx.bytes.length > MAX_BYTES) {
+        ctx.reject(`body ${ctx.bytes.length} bytes > 10 KB`);
+        return BAD;
+      }
       let body;
-      try { body = JSON.parse(ctx.body); } catch { return json(400, { error: 'Bad json' }); }
+      try {
+        body = JSON.parse(ctx.body);
+      } catch {
+        return json(400, { error: 'Bad json' });
+      }
       // [I] batch elements are full single-method bodies {ids…, order:{…}} (vendors.md §9.2), not the flat example.
       const bodies = m[1] === 'orderBatch' ? body : [body];
       if (m[1] === 'orderBatch' && (!Array.isArray(body) || body.length < 1 || body.length > 20)) return BAD;
       const entries = bodies.map(validateOrderBody);
       if (entries.some((e) => e === null)) return BAD; // one bad element fails the whole batch
       for (const e of entries) ctx.accept(e);
-      ctx.summary(entries.map((e) => `order ${e.order_id} ${e.status}${e.action_id ? `#${e.action_id}` : ''}`).join(', '));
+      ctx.summary(
+        entries.map((e) => `order ${e.order_id} ${e.status}${e.action_id ? `#${e.action_id}` : ''}`).join(', '),
+      );
       return OK;
     },
   });

@@ -15,7 +15,11 @@ const SHAPES = {
   event: { confirmation: isObject },
   confirmation: { generic: isObject, items: Array.isArray },
   generic: {
-    orderId: isStr, total: isNum, status: isStr, phone: isStr, total_shipping: isNum,
+    orderId: isStr,
+    total: isNum,
+    status: isStr,
+    phone: isStr,
+    total_shipping: isNum,
     currency: (v) => isStr(v) && /^[A-Z]{3}$/.test(v),
     coupons: (v) => Array.isArray(v) && v.every(isStr),
   },
@@ -25,7 +29,8 @@ const SHAPES = {
 /** Returns an error reply for the first key of `obj` that is unknown or has a wrong type, else null. */
 function checkShape(obj, shape, where) {
   for (const [k, v] of Object.entries(obj)) {
-    if (!(k in shape)) return error(400, 'Invalid field', `Unknown field "${where}.${k}" (field names are case-sensitive)`);
+    if (!(k in shape))
+      return error(400, 'Invalid field', `Unknown field "${where}.${k}" (field names are case-sensitive)`);
     if (!shape[k](v)) return error(400, 'Invalid field', `Field "${where}.${k}" has an invalid type or value`);
   }
   return null;
@@ -39,8 +44,14 @@ export function createFake({ apiKey = 'test-vtmarketing-key' } = {}) {
 
   const fake = createFakeBase({
     name: 'vtmarketing',
-    errorBody: (status) => ({ errors: [{ message: status === 429 ? 'Too many requests' : 'Internal error', description: 'Injected failure' }] }),
-    onReset() { seen.clear(); ignoredDuplicates.length = 0; autoId = 1; },
+    errorBody: (status) => ({
+      errors: [{ message: status === 429 ? 'Too many requests' : 'Internal error', description: 'Injected failure' }],
+    }),
+    onReset() {
+      seen.clear();
+      ignoredDuplicates.length = 0;
+      autoId = 1;
+    },
     process(ctx) {
       // [I] the endpoint is documented with its trailing slash; without it we answer 404 (a real server may redirect,
       // and a redirected POST loses its body), so the Worker must use the exact path.
@@ -52,20 +63,37 @@ export function createFake({ apiKey = 'test-vtmarketing-key' } = {}) {
         return error(400, 'Invalid content type', 'Content-Type must be application/json');
       }
       let b;
-      try { b = JSON.parse(ctx.body); } catch { return error(400, 'Invalid JSON', 'The request body is not valid JSON'); }
+      try {
+        b = JSON.parse(ctx.body);
+      } catch {
+        return error(400, 'Invalid JSON', 'The request body is not valid JSON');
+      }
       if (!isObject(b)) return error(400, 'Invalid payload', 'The payload must be a JSON object');
-      if (!('user' in b)) return error(400, 'Missing user information', 'Please send user information along with event');
-      if (!('event' in b)) return error(400, 'Missing event information', 'Please send event information along with user');
-      const bad = checkShape(b, SHAPES.root, 'body') ?? checkShape(b.user, SHAPES.user, 'user') ?? checkShape(b.event, SHAPES.event, 'event');
+      if (!('user' in b))
+        return error(400, 'Missing user information', 'Please send user information along with event');
+      if (!('event' in b))
+        return error(400, 'Missing event information', 'Please send event information along with user');
+      const bad =
+        checkShape(b, SHAPES.root, 'body') ??
+        checkShape(b.user, SHAPES.user, 'user') ??
+        checkShape(b.event, SHAPES.event, 'event');
       if (bad) return bad;
       if (!b.user.email) return error(400, 'Missing email', 'user.email is required');
-      if (!/^[^\s@]+@[^\s@]+$/.test(b.user.email)) return error(400, 'Invalid email', 'user.email is not an email address');
+      if (!/^[^\s@]+@[^\s@]+$/.test(b.user.email))
+        return error(400, 'Invalid email', 'user.email is not an email address');
       const conf = b.event.confirmation;
       if (!conf) return error(400, 'Unsupported event', 'Only the "confirmation" event is supported');
-      const bad2 = checkShape(conf, SHAPES.confirmation, 'event.confirmation')
-        ?? (conf.generic ? checkShape(conf.generic, SHAPES.generic, 'generic') : null)
-        ?? (conf.items ?? []).reduce((acc, it, i) => acc ?? (isObject(it) ? checkShape(it, SHAPES.item, `items[${i}]`)
-          : error(400, 'Invalid field', `items[${i}] must be an object`)), null);
+      const bad2 =
+        checkShape(conf, SHAPES.confirmation, 'event.confirmation') ??
+        (conf.generic ? checkShape(conf.generic, SHAPES.generic, 'generic') : null) ??
+        (conf.items ?? []).reduce(
+          (acc, it, i) =>
+            acc ??
+            (isObject(it)
+              ? checkShape(it, SHAPES.item, `items[${i}]`)
+              : error(400, 'Invalid field', `items[${i}] must be an object`)),
+          null,
+        );
       if (bad2) return bad2;
       if (!conf.generic) return error(400, 'Missing generic information', 'event.confirmation.generic is required');
       const g = conf.generic;

@@ -3,9 +3,23 @@
 // method is "no longer supported"): POST /cdp/api/v1/counter/{id}/data/simple_orders, multipart CSV part `file`.
 import { createFakeBase, json, matchPath } from './common.mjs';
 
-const yErr = (code, type, message, headers) => json(code, { errors: [{ error_type: type, message }], code, message }, headers);
-const COLUMNS = ['id', 'create_date_time', 'client_uniq_id', 'client_ids', 'emails', 'phones', 'emails_md5', 'phones_md5',
-  'order_status', 'revenue', 'cost', 'goals', 'currency'];
+const yErr = (code, type, message, headers) =>
+  json(code, { errors: [{ error_type: type, message }], code, message }, headers);
+const COLUMNS = [
+  'id',
+  'create_date_time',
+  'client_uniq_id',
+  'client_ids',
+  'emails',
+  'phones',
+  'emails_md5',
+  'phones_md5',
+  'order_status',
+  'revenue',
+  'cost',
+  'goals',
+  'currency',
+];
 const CLIENT_KEYS = ['client_ids', 'emails', 'phones', 'emails_md5', 'phones_md5'];
 const STATUSES = ['PAID', 'IN_PROGRESS', 'CANCELLED', 'SPAM'];
 const DELIMITERS = { COMMA: ',', SEMICOLON: ';', TAB: '\t' }; // [I] only COMMA is documented here; absent = COMMA
@@ -37,19 +51,37 @@ function validDate(v) {
 /** RFC 4180 CSV → array of rows (arrays of cells); throws on an unterminated or misplaced quote. */
 export function parseCsv(text, delim = ',') {
   const rows = [];
-  let row = [], cell = '', i = 0, quoted = false, wasQuoted = false;
-  const endCell = () => { row.push(cell); cell = ''; wasQuoted = false; };
-  const endRow = () => { endCell(); rows.push(row); row = []; };
+  let row = [],
+    cell = '',
+    i = 0,
+    quoted = false,
+    wasQuoted = false;
+  const endCell = () => {
+    row.push(cell);
+    cell = '';
+    wasQuoted = false;
+  };
+  const endRow = () => {
+    endCell();
+    rows.push(row);
+    row = [];
+  };
   for (text = text.replace(/^\uFEFF/, ''); i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
     } else if (c === '"') {
       if (cell !== '' || wasQuoted) throw new Error(`stray quote in row ${rows.length + 1}`);
       quoted = wasQuoted = true;
     } else if (c === delim) endCell();
-    else if (c === '\n' || c === '\r') { if (c === '\r' && text[i + 1] === '\n') i++; endRow(); }
-    else if (wasQuoted) throw new Error(`text after a closing quote in row ${rows.length + 1}`);
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endRow();
+    } else if (wasQuoted) throw new Error(`text after a closing quote in row ${rows.length + 1}`);
     else cell += c;
   }
   if (quoted) throw new Error('unterminated quoted cell');
@@ -74,7 +106,8 @@ function validateCsv(table, goalIds) {
     if (!r.id) errors.push(`line ${line}: empty id`);
     if (!r.create_date_time) errors.push(`line ${line}: empty create_date_time`);
     if (!CLIENT_KEYS.some((k) => r[k])) errors.push(`line ${line}: no client identifier`);
-    for (const [k, ok] of Object.entries(CHECKS)) if (r[k] && !ok(r[k])) errors.push(`line ${line}: bad ${k} "${r[k]}"`);
+    for (const [k, ok] of Object.entries(CHECKS))
+      if (r[k] && !ok(r[k])) errors.push(`line ${line}: bad ${k} "${r[k]}"`);
     // [I] "or a goal id": only the goal ids configured in the fake count, so a typo such as CANCELED fails.
     if (r.order_status && !STATUSES.includes(r.order_status) && !goalIds.includes(r.order_status)) {
       errors.push(`line ${line}: bad order_status "${r.order_status}"`);
@@ -85,27 +118,51 @@ function validateCsv(table, goalIds) {
 }
 
 /** createFake({ token, counterId, dailyQuota = 5000, goalIds = [], timeZone, now }) → fake Yandex Metrica CDP. */
-export function createFake({ token = 'test-yandex-token', counterId = '12345678', dailyQuota = 5000, goalIds = [],
-  timeZone = 'Europe/Moscow', now = Date.now } = {}) {
-  let uploadSeq = 0, quotaDay = '', quotaUsed = 0;
+export function createFake({
+  token = 'test-yandex-token',
+  counterId = '12345678',
+  dailyQuota = 5000,
+  goalIds = [],
+  timeZone = 'Europe/Moscow',
+  now = Date.now,
+} = {}) {
+  let uploadSeq = 0,
+    quotaDay = '',
+    quotaUsed = 0;
   const orders = new Map(); // id → latest row (object keyed by column)
   const failedUploads = [];
 
   const fake = createFakeBase({
     name: 'yandex',
-    errorBody: (status) => ({ errors: [{ error_type: 'backend_error', message: 'Injected failure' }], code: status, message: 'Injected failure' }),
-    onReset() { orders.clear(); failedUploads.length = 0; fake.uploads = 0; uploadSeq = 0; quotaUsed = 0; },
+    errorBody: (status) => ({
+      errors: [{ error_type: 'backend_error', message: 'Injected failure' }],
+      code: status,
+      message: 'Injected failure',
+    }),
+    onReset() {
+      orders.clear();
+      failedUploads.length = 0;
+      fake.uploads = 0;
+      uploadSeq = 0;
+      quotaUsed = 0;
+    },
     async process(ctx) {
       const up = matchPath(ctx.path, '/cdp/api/v1/counter/(\\d+)/data/simple_orders');
       const info = matchPath(ctx.path, '/management/v1/counter/(\\d+)');
       if (!up && !info) return yErr(404, 'not_found', 'Not found');
-      if (ctx.headers.get('authorization') !== `OAuth ${token}`) return yErr(401, 'invalid_token', 'Invalid oauth_token');
+      if (ctx.headers.get('authorization') !== `OAuth ${token}`)
+        return yErr(401, 'invalid_token', 'Invalid oauth_token');
       if ((up ?? info)[0] !== String(counterId)) return yErr(403, 'access_denied', 'Access is denied');
       const day = new Date(now()).toISOString().slice(0, 10);
-      if (day !== quotaDay) { quotaDay = day; quotaUsed = 0; }
+      if (day !== quotaDay) {
+        quotaDay = day;
+        quotaUsed = 0;
+      }
       if (++quotaUsed > dailyQuota) {
         const toMidnight = Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86400000 - now()) / 1000);
-        return yErr(429, 'quota_requests_by_uid', 'Quota exceeded: 5000 requests per day', { 'retry-after': String(toMidnight) });
+        return yErr(429, 'quota_requests_by_uid', 'Quota exceeded: 5000 requests per day', {
+          'retry-after': String(toMidnight),
+        });
       }
       if (info) {
         if (ctx.method !== 'GET') return yErr(405, 'invalid_parameter', 'Method not allowed');
@@ -113,24 +170,37 @@ export function createFake({ token = 'test-yandex-token', counterId = '12345678'
       }
       if (ctx.method !== 'POST') return yErr(405, 'invalid_parameter', 'Method not allowed');
       const mode = ctx.query.merge_mode;
-      if (!['SAVE', 'UPDATE', 'APPEND'].includes(mode)) return yErr(400, 'invalid_parameter', 'merge_mode must be SAVE, UPDATE or APPEND');
+      if (!['SAVE', 'UPDATE', 'APPEND'].includes(mode))
+        return yErr(400, 'invalid_parameter', 'merge_mode must be SAVE, UPDATE or APPEND');
       const delim = DELIMITERS[ctx.query.delimiter_type ?? 'COMMA'];
       if (!delim) return yErr(400, 'invalid_parameter', 'Unknown delimiter_type');
       const ct = ctx.headers.get('content-type') ?? '';
-      if (!/^multipart\/form-data;.*boundary=/i.test(ct)) return yErr(400, 'invalid_parameter', 'Expected multipart/form-data');
+      if (!/^multipart\/form-data;.*boundary=/i.test(ct))
+        return yErr(400, 'invalid_parameter', 'Expected multipart/form-data');
       let file;
-      try { file = (await new Response(ctx.bytes, { headers: { 'content-type': ct } }).formData()).get('file'); } catch {
+      try {
+        file = (await new Response(ctx.bytes, { headers: { 'content-type': ct } }).formData()).get('file');
+      } catch {
         return yErr(400, 'invalid_parameter', 'Malformed multipart body');
       }
       // [I] a part without a filename is a plain form field, not a file (as in Spring's MultipartFile binding).
-      if (!file || typeof file === 'string') return yErr(400, 'invalid_parameter', 'Required request part \'file\' is not present');
+      if (!file || typeof file === 'string')
+        return yErr(400, 'invalid_parameter', "Required request part 'file' is not present");
       let table, errors;
-      try { table = parseCsv(await file.text(), delim); } catch (e) { errors = [`CSV: ${e.message}`]; }
+      try {
+        table = parseCsv(await file.text(), delim);
+      } catch (e) {
+        errors = [`CSV: ${e.message}`];
+      }
       const checked = table ? validateCsv(table, goalIds) : { rows: [], errors };
       const uploading = {
-        uploading_id: String(++uploadSeq), datetime: new Date(now()).toISOString().slice(0, 19).replace('T', ' '),
-        api_validation_status: checked.errors.length ? 'FAILED' : 'PASSED', elements_count: checked.rows.length,
-        entity_type: 'ORDER', uploading_format: 'CSV', uploading_source: 'API',
+        uploading_id: String(++uploadSeq),
+        datetime: new Date(now()).toISOString().slice(0, 19).replace('T', ' '),
+        api_validation_status: checked.errors.length ? 'FAILED' : 'PASSED',
+        elements_count: checked.rows.length,
+        entity_type: 'ORDER',
+        uploading_format: 'CSV',
+        uploading_source: 'API',
       };
       if (checked.errors.length) {
         failedUploads.push({ merge_mode: mode, errors: checked.errors, csv: table });
@@ -140,13 +210,20 @@ export function createFake({ token = 'test-yandex-token', counterId = '12345678'
       }
       for (const r of checked.rows) {
         const old = orders.get(r.id);
-        if (mode === 'SAVE' || !old) orders.set(r.id, r); // SAVE replaces the order with the same id
-        else if (mode === 'UPDATE') orders.set(r.id, { ...old, ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')) });
+        if (mode === 'SAVE' || !old)
+          orders.set(r.id, r); // SAVE replaces the order with the same id
+        else if (mode === 'UPDATE')
+          orders.set(r.id, { ...old, ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')) });
         // [I] APPEND keeps an existing order untouched.
       }
       fake.uploads++;
       ctx.accept({ merge_mode: mode, rows: checked.rows });
-      ctx.summary(`upload ${mode} ${checked.rows.length} rows: ${checked.rows.slice(0, 5).map((r) => `${r.id}:${r.order_status || 'PAID'}`).join(' ')}`);
+      ctx.summary(
+        `upload ${mode} ${checked.rows.length} rows: ${checked.rows
+          .slice(0, 5)
+          .map((r) => `${r.id}:${r.order_status || 'PAID'}`)
+          .join(' ')}`,
+      );
       return json(200, { uploading });
     },
   });

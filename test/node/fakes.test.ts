@@ -13,7 +13,10 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}, 
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return new Request(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: text });
 }
-async function call(fake: { handle(r: Request): Promise<Response> }, r: Request): Promise<{ status: number; body: Json; headers: Headers }> {
+async function call(
+  fake: { handle(r: Request): Promise<Response> },
+  r: Request,
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const res = await fake.handle(r);
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
@@ -32,25 +35,51 @@ function seeded(seed: number): () => number {
 const MT = 'https://tracker-s2s.my.com';
 const MT_AUTH = { authorization: 'test-mytracker-token' };
 const mtItem = {
-  item_id: '00912', item_name: 'Apple', affilation: 'Gardens', item_list_id: '5', item_list_name: 'Fruits',
-  price: '11.90', discount: '2', coupon: ' two-for-one', tax: '20', index: '1', item_brand: 'Honey Crisp',
-  item_variant: 'Green', item_category1: 'Foodstuffs', item_category2: 'Fruits', item_category3: 'Apples',
-  item_category4: 'Sweet', location_id: 'Oregon', quantity: '5',
+  item_id: '00912',
+  item_name: 'Apple',
+  affilation: 'Gardens',
+  item_list_id: '5',
+  item_list_name: 'Fruits',
+  price: '11.90',
+  discount: '2',
+  coupon: ' two-for-one',
+  tax: '20',
+  index: '1',
+  item_brand: 'Honey Crisp',
+  item_variant: 'Green',
+  item_category1: 'Foodstuffs',
+  item_category2: 'Fruits',
+  item_category3: 'Apples',
+  item_category4: 'Sweet',
+  location_id: 'Oregon',
+  quantity: '5',
 };
 const mtSeed = (status: string, action_ts: string, quantity: string) => ({
   lvid: '00000000000000000000000000000000',
-  order: { order_id: '000919', currency_code: 'USD', status, action_ts, coupon: 'two-for-one', items: [{ ...mtItem, quantity }] },
+  order: {
+    order_id: '000919',
+    currency_code: 'USD',
+    status,
+    action_ts,
+    coupon: 'two-for-one',
+    items: [{ ...mtItem, quantity }],
+  },
 });
 
 describe('fake MyTracker', () => {
   const v = createFakeVendors();
   const mt = v.mytracker;
   beforeEach(() => v.reset());
-  const order = (body: unknown, headers: Record<string, string> = MT_AUTH) => call(v, post(`${MT}/v1/order/?idApp=12345`, body, headers));
+  const order = (body: unknown, headers: Record<string, string> = MT_AUTH) =>
+    call(v, post(`${MT}/v1/order/?idApp=12345`, body, headers));
 
   it('accepts the four documented curl examples and answers {"message":"ОK"} with a Cyrillic О', async () => {
-    const seeds = [mtSeed('ADD', '1709317326', '5'), mtSeed('PAY', '1709478868', '4'),
-      mtSeed('CANCEL', '1709479828', '1'), mtSeed('REFUND', '1709652628', '1')];
+    const seeds = [
+      mtSeed('ADD', '1709317326', '5'),
+      mtSeed('PAY', '1709478868', '4'),
+      mtSeed('CANCEL', '1709479828', '1'),
+      mtSeed('REFUND', '1709652628', '1'),
+    ];
     for (const s of seeds) {
       const r = await order(s);
       expect(r.status).toBe(200);
@@ -66,8 +95,11 @@ describe('fake MyTracker', () => {
   });
 
   it('defaults status to PAY and accepts numbers, customUserId and a numeric eventTimestamp', async () => {
-    const r = await order({ customUserId: 'u1', eventTimestamp: 1709317326,
-      order: { order_id: '1', items: [{ item_id: 'a', item_name: 'A', price: 11.9, quantity: 2 }] } });
+    const r = await order({
+      customUserId: 'u1',
+      eventTimestamp: 1709317326,
+      order: { order_id: '1', items: [{ item_id: 'a', item_name: 'A', price: 11.9, quantity: 2 }] },
+    });
     expect(r.status).toBe(200);
     expect(mt.accepted[0]).toMatchObject({ status: 'PAY', ids: { customUserId: 'u1' } });
   });
@@ -113,13 +145,18 @@ describe('fake MyTracker', () => {
   });
 
   it('answers 404 for an unknown method and "Bad api version" for v2', async () => {
-    expect((await call(v, post(`${MT}/v1/purchase/?idApp=12345`, {}, MT_AUTH))).body).toEqual({ error: 'Method not found' });
+    expect((await call(v, post(`${MT}/v1/purchase/?idApp=12345`, {}, MT_AUTH))).body).toEqual({
+      error: 'Method not found',
+    });
     const r = await call(v, post(`${MT}/v2/order/?idApp=12345`, mtSeed('ADD', '1', '1'), MT_AUTH));
     expect(r).toMatchObject({ status: 400, body: { error: 'Bad api version' } });
   });
 
   it('orderBatch takes 1..20 full bodies; one bad element or 21 elements fail the whole batch', async () => {
-    const el = (id: string) => ({ lvid: 'a'.repeat(32), order: { order_id: id, status: 'ADD', items: [{ item_id: '1', item_name: 'A', quantity: '6' }] } });
+    const el = (id: string) => ({
+      lvid: 'a'.repeat(32),
+      order: { order_id: id, status: 'ADD', items: [{ item_id: '1', item_name: 'A', quantity: '6' }] },
+    });
     const batch = (b: unknown) => call(v, post(`${MT}/v1/orderBatch/?idApp=12345`, b, MT_AUTH));
     expect((await batch([el('1'), el('2')])).status).toBe(200);
     expect(mt.accepted.map((a) => a.order_id)).toEqual(['1', '2']);
@@ -127,19 +164,30 @@ describe('fake MyTracker', () => {
     expect((await batch(Array.from({ length: 21 }, (_, i) => el(`b${i}`)))).body).toEqual({ error: 'Bad Request' });
     expect((await batch([])).status).toBe(400);
     // The docs' flat example has no identifier; read as invalid (vendors.md §9.2).
-    expect((await batch([{ order_id: '000919', status: 'ADD', items: [{ item_id: '00912', item_name: 'Apple', quantity: '6' }] }])).status).toBe(400);
+    expect(
+      (
+        await batch([
+          { order_id: '000919', status: 'ADD', items: [{ item_id: '00912', item_name: 'Apple', quantity: '6' }] },
+        ])
+      ).status,
+    ).toBe(400);
     expect((await batch(el('5'))).status).toBe(400); // not an array
     expect(mt.accepted).toHaveLength(2);
   });
 
   it('test-app-access answers 200 with the right token only', async () => {
     expect((await call(v, post(`${MT}/v1/test-app-access?idApp=12345`, true, MT_AUTH))).status).toBe(200);
-    expect((await call(v, post(`${MT}/v1/test-app-access?idApp=12345`, true, { authorization: 'x' }))).status).toBe(403);
+    expect((await call(v, post(`${MT}/v1/test-app-access?idApp=12345`, true, { authorization: 'x' }))).status).toBe(
+      403,
+    );
   });
 
   it('matches paths under any base and honours constructor options', async () => {
     const own = createMyTracker({ token: 'tok', appId: '7' });
-    const r = await call(own, post('http://127.0.0.1:9999/prefix/v1/order/?idApp=7', mtSeed('ADD', '1', '1'), { authorization: 'tok' }));
+    const r = await call(
+      own,
+      post('http://127.0.0.1:9999/prefix/v1/order/?idApp=7', mtSeed('ADD', '1', '1'), { authorization: 'tok' }),
+    );
     expect(r.status).toBe(200);
     expect(own.accepted).toHaveLength(1);
   });
@@ -158,11 +206,18 @@ const seedOrderCreated = {
     { name: 'totalCost', value: '258.0' },
     { name: 'status', value: 'INITIALIZED' },
     { name: 'date', value: '2020-05-14T10:11:00' },
-    { name: 'items', value: '[{"externalItemId":"200600","name":"Super Device","category":"devices","quantity":1,"cost":990,"url":"http://example.com/item/200600","imageUrl":"http://example.com/item/200600/image.png","description":"High quality"}]' },
+    {
+      name: 'items',
+      value:
+        '[{"externalItemId":"200600","name":"Super Device","category":"devices","quantity":1,"cost":990,"url":"http://example.com/item/200600","imageUrl":"http://example.com/item/200600/image.png","description":"High quality"}]',
+    },
   ],
 };
-const esEvent = (key: string, params: Record<string, string>, keyValue = 'AV13760') =>
-  ({ eventTypeKey: key, keyValue, params: Object.entries(params).map(([name, value]) => ({ name, value })) });
+const esEvent = (key: string, params: Record<string, string>, keyValue = 'AV13760') => ({
+  eventTypeKey: key,
+  keyValue,
+  params: Object.entries(params).map(([name, value]) => ({ name, value })),
+});
 
 describe('fake eSputnik', () => {
   const v = createFakeVendors();
@@ -170,17 +225,26 @@ describe('fake eSputnik', () => {
   beforeEach(() => v.reset());
   const contact = (b: unknown, h: Record<string, string> = ES_AUTH) => call(v, post(`${ES}/contact`, b, h));
   const event = (b: unknown, h: Record<string, string> = ES_AUTH) => call(v, post(`${ES}/event`, b, h));
-  const seedContact = { externalCustomerId: 'AV13760', firstName: 'Ivan', channels: [{ type: 'sms', value: '380501234567' }] };
+  const seedContact = {
+    externalCustomerId: 'AV13760',
+    firstName: 'Ivan',
+    channels: [{ type: 'sms', value: '380501234567' }],
+  };
 
   it('upserts contacts by externalCustomerId, then by email/phone, and answers {id}', async () => {
     const a = await contact(seedContact);
     expect(a).toMatchObject({ status: 200, body: { id: 1 } });
-    const b = await contact({ externalCustomerId: 'AV13760', channels: [{ type: 'email', value: 'ivan@example.com' }] });
+    const b = await contact({
+      externalCustomerId: 'AV13760',
+      channels: [{ type: 'email', value: 'ivan@example.com' }],
+    });
     expect(b.body).toEqual({ id: 1 });
     expect(es.contacts.get(1)).toMatchObject({ email: 'ivan@example.com', phone: '380501234567', firstName: 'Ivan' });
     const c = await contact({ channels: [{ type: 'email', value: 'IVAN@example.com' }], lastName: 'P' });
     expect(c.body).toEqual({ id: 1 });
-    expect((await contact({ externalCustomerId: 'other', channels: [{ type: 'email', value: 'o@example.com' }] })).body).toEqual({ id: 2 });
+    expect(
+      (await contact({ externalCustomerId: 'other', channels: [{ type: 'email', value: 'o@example.com' }] })).body,
+    ).toEqual({ id: 2 });
     expect(es.contacts.size).toBe(2);
   });
 
@@ -188,7 +252,9 @@ describe('fake eSputnik', () => {
     expect((await contact({ externalCustomerId: 'x' })).status).toBe(400);
     expect((await contact({ channels: [{ type: 'push', value: 'x' }] })).status).toBe(400);
     expect((await contact(seedContact, { authorization: `Basic ${btoa('mc:wrong')}` })).status).toBe(401);
-    expect((await contact(seedContact, { authorization: `Basic ${btoa('anyone:test-esputnik-key')}` })).status).toBe(200);
+    expect((await contact(seedContact, { authorization: `Basic ${btoa('anyone:test-esputnik-key')}` })).status).toBe(
+      200,
+    );
     expect((await event(seedOrderCreated, {})).status).toBe(401);
   });
 
@@ -197,8 +263,13 @@ describe('fake eSputnik', () => {
     const r = await event(seedOrderCreated);
     expect(r.status).toBe(200);
     expect(es.accepted).toHaveLength(1);
-    expect(es.accepted[0]).toMatchObject({ eventTypeKey: 'orderCreated', keyValue: '380501234567', externalOrderId: '12345679',
-      params: { totalCost: '258.0', status: 'INITIALIZED' }, contactId: 1 });
+    expect(es.accepted[0]).toMatchObject({
+      eventTypeKey: 'orderCreated',
+      keyValue: '380501234567',
+      externalOrderId: '12345679',
+      params: { totalCost: '258.0', status: 'INITIALIZED' },
+      contactId: 1,
+    });
     const o = es.orders.get('12345679')!;
     expect(o).toMatchObject({ status: 'INITIALIZED', totalCost: 258, contactId: 1 });
     expect(o.items).toEqual([expect.objectContaining({ externalItemId: '200600', cost: 990 })]);
@@ -209,32 +280,71 @@ describe('fake eSputnik', () => {
     expect((await event(seedOrderCreated)).status).toBe(200);
     expect(es.dropped.map((d) => d.reason)).toEqual(['unknown_contact']);
     await contact(seedContact);
-    await event(esEvent('orderCreated', { externalCustomerId: 'AV13760', externalOrderId: '1', status: 'INITIALIZED', date: '2020-05-14T10:11:00' }));
+    await event(
+      esEvent('orderCreated', {
+        externalCustomerId: 'AV13760',
+        externalOrderId: '1',
+        status: 'INITIALIZED',
+        date: '2020-05-14T10:11:00',
+      }),
+    );
     await event(esEvent('orderDelivered', { externalCustomerId: 'AV13760', externalOrderId: 'nope' }));
-    await event(esEvent('orderCreated', { externalCustomerId: 'AV13760', externalOrderId: '2', totalCost: '1', status: 'PAID', date: '2020-05-14T10:11:00' }));
-    expect(es.dropped.map((d) => d.reason)).toEqual(['unknown_contact', 'missing_required', 'unknown_order', 'invalid_status']);
+    await event(
+      esEvent('orderCreated', {
+        externalCustomerId: 'AV13760',
+        externalOrderId: '2',
+        totalCost: '1',
+        status: 'PAID',
+        date: '2020-05-14T10:11:00',
+      }),
+    );
+    expect(es.dropped.map((d) => d.reason)).toEqual([
+      'unknown_contact',
+      'missing_required',
+      'unknown_order',
+      'invalid_status',
+    ]);
     expect(es.accepted).toHaveLength(0);
-    expect(es.received.filter((r) => r.path.endsWith('/event')).every((r) => r.status === 200 && !r.accepted)).toBe(true);
+    expect(es.received.filter((r) => r.path.endsWith('/event')).every((r) => r.status === 200 && !r.accepted)).toBe(
+      true,
+    );
   });
 
   it('applies orderUpdated, orderDelivered and orderCancelled to the stored order', async () => {
     await contact(seedContact);
     await event(seedOrderCreated);
-    await event(esEvent('orderUpdated', { externalCustomerId: 'AV13760', externalOrderId: '12345679', status: 'IN_PROGRESS', totalCost: '200' }));
+    await event(
+      esEvent('orderUpdated', {
+        externalCustomerId: 'AV13760',
+        externalOrderId: '12345679',
+        status: 'IN_PROGRESS',
+        totalCost: '200',
+      }),
+    );
     expect(es.orders.get('12345679')).toMatchObject({ status: 'IN_PROGRESS', totalCost: 200 });
     await event(esEvent('orderDelivered', { phone: '+380 50 123 45 67', externalOrderId: '12345679' }));
     expect(es.orders.get('12345679')!.status).toBe('DELIVERED');
     await event(esEvent('orderCancelled', { externalCustomerId: 'AV13760', externalOrderId: '12345679' }));
-    expect(es.orders.get('12345679')!.events).toEqual(['orderCreated', 'orderUpdated', 'orderDelivered', 'orderCancelled']);
+    expect(es.orders.get('12345679')!.events).toEqual([
+      'orderCreated',
+      'orderUpdated',
+      'orderDelivered',
+      'orderCancelled',
+    ]);
     expect(es.orders.get('12345679')!.status).toBe('CANCELLED');
     // orderUpdated for a new order needs orderCreated's fields
-    await event(esEvent('orderUpdated', { externalCustomerId: 'AV13760', externalOrderId: 'new', status: 'IN_PROGRESS' }));
+    await event(
+      esEvent('orderUpdated', { externalCustomerId: 'AV13760', externalOrderId: 'new', status: 'IN_PROGRESS' }),
+    );
     expect(es.dropped.map((d) => d.reason)).toEqual(['missing_required']);
   });
 
   it('rejects non-string param values, non-array items and bad eventTypeKeys with 400 and a text', async () => {
     await contact(seedContact);
-    const withParam = (value: unknown) => ({ ...seedOrderCreated, params: [...seedOrderCreated.params.slice(0, 6), { name: 'items', value }] });
+    const withParam = (value: unknown) => ({
+      ...seedOrderCreated,
+      params: [...seedOrderCreated.params.slice(0, 6), { name: 'items', value }],
+    });
     const r1 = await event(withParam([{ externalItemId: '1' }]));
     expect(r1.status).toBe(400);
     expect(r1.body.error).toMatch(/string/);
@@ -257,10 +367,27 @@ describe('fake eSputnik', () => {
 const EC = 'https://api2.ecomailapp.cz';
 const EC_AUTH = { key: 'test-ecomail-key' };
 const ecSeed = {
-  transaction: { order_id: 'transaction_1234', email: 'foo@bar.cz', shop: 'myshop.cz', amount: 1500, tax: 200, shipping: 100,
-    city: 'Praha', timestamp: 1441905935, status: 'completed' },
-  transaction_items: [{ code: 'product code', title: 'product name', categories: ['my category 1', 'my category 2'],
-    price: 1500, amount: 1, tags: ['M', '3+', 'puzzle'] }],
+  transaction: {
+    order_id: 'transaction_1234',
+    email: 'foo@bar.cz',
+    shop: 'myshop.cz',
+    amount: 1500,
+    tax: 200,
+    shipping: 100,
+    city: 'Praha',
+    timestamp: 1441905935,
+    status: 'completed',
+  },
+  transaction_items: [
+    {
+      code: 'product code',
+      title: 'product name',
+      categories: ['my category 1', 'my category 2'],
+      price: 1500,
+      amount: 1,
+      tags: ['M', '3+', 'puzzle'],
+    },
+  ],
 };
 
 describe('fake Ecomail', () => {
@@ -268,13 +395,21 @@ describe('fake Ecomail', () => {
   const ec = v.ecomail;
   beforeEach(() => v.reset());
   const create = (b: unknown, h: Record<string, string> = EC_AUTH) => call(v, post(`${EC}/tracker/transaction`, b, h));
-  const update = (id: string, b: unknown) => call(v, post(`${EC}/tracker/transaction/${encodeURIComponent(id)}`, b, EC_AUTH, 'PUT'));
+  const update = (id: string, b: unknown) =>
+    call(v, post(`${EC}/tracker/transaction/${encodeURIComponent(id)}`, b, EC_AUTH, 'PUT'));
 
   it('accepts the documented example and answers the documented reply', async () => {
     const r = await create(ecSeed);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ order_id: 'transaction_1234', email: 'foo@bar.cz', shop: 'myshop.cz', amount: 1500,
-      timestamp: '2015-09-10 17:25:35', id: 1, status: 'completed' });
+    expect(r.body).toEqual({
+      order_id: 'transaction_1234',
+      email: 'foo@bar.cz',
+      shop: 'myshop.cz',
+      amount: 1500,
+      timestamp: '2015-09-10 17:25:35',
+      id: 1,
+      status: 'completed',
+    });
     expect(ec.accepted[0]).toMatchObject({ method: 'POST', order_id: 'transaction_1234', duplicate: false });
     expect(ec.transactions.get('transaction_1234')!.transaction_items).toEqual(ecSeed.transaction_items);
   });
@@ -300,8 +435,14 @@ describe('fake Ecomail', () => {
     await fails({ ...ecSeed, transaction: { ...t, order_id: undefined } }, 'transaction.order_id');
     await fails({ ...ecSeed, transaction: { ...t, status: 'cancelled' } }, 'transaction.status'); // single-L "canceled"
     await fails({ ...ecSeed, transaction: { ...t, timestamp: 1441905935000 } }, 'transaction.timestamp');
-    await fails({ ...ecSeed, transaction_items: [{ ...ecSeed.transaction_items[0], categories: Array(21).fill('c') }] }, 'transaction_items.0.categories');
-    await fails({ ...ecSeed, transaction_items: [{ ...ecSeed.transaction_items[0], categories: ['x'.repeat(101)] }] }, 'transaction_items.0.categories');
+    await fails(
+      { ...ecSeed, transaction_items: [{ ...ecSeed.transaction_items[0], categories: Array(21).fill('c') }] },
+      'transaction_items.0.categories',
+    );
+    await fails(
+      { ...ecSeed, transaction_items: [{ ...ecSeed.transaction_items[0], categories: ['x'.repeat(101)] }] },
+      'transaction_items.0.categories',
+    );
     await fails('not json', 'transaction');
     expect(ec.accepted).toHaveLength(0);
     // status null is allowed
@@ -319,8 +460,10 @@ describe('fake Ecomail', () => {
 
   it('PUT overwrites the whole transaction and answers {}; an unknown order_id gets 404', async () => {
     await create(ecSeed);
-    const r = await update('transaction_1234', { transaction: { order_id: 'transaction_1234', email: 'foo@bar.cz', status: 'canceled' },
-      transaction_items: [{ code: 'x', price: 10, amount: 1 }] });
+    const r = await update('transaction_1234', {
+      transaction: { order_id: 'transaction_1234', email: 'foo@bar.cz', status: 'canceled' },
+      transaction_items: [{ code: 'x', price: 10, amount: 1 }],
+    });
     expect(r).toMatchObject({ status: 200, body: {} });
     const row = ec.transactions.get('transaction_1234')!;
     expect(row.transaction).toEqual({ order_id: 'transaction_1234', email: 'foo@bar.cz', status: 'canceled' });
@@ -349,11 +492,23 @@ const VT = 'https://api.vtcdn.net/v1/event/';
 const VT_AUTH = { authorization: 'test-vtmarketing-key' };
 const vtSeed = {
   user: { email: 'john@example.com', tel: '07650000000' },
-  event: { confirmation: {
-    generic: { orderId: 'unique_order_id', total: 400.33, status: 'order_status', coupons: ['coupon1', 'coupon2'],
-      phone: 'phone number', currency: 'RON', total_shipping: 22.0 },
-    items: [{ id: '12345', quantity: 1 }, { id: 'amnsdf', quantity: 3 }],
-  } },
+  event: {
+    confirmation: {
+      generic: {
+        orderId: 'unique_order_id',
+        total: 400.33,
+        status: 'order_status',
+        coupons: ['coupon1', 'coupon2'],
+        phone: 'phone number',
+        currency: 'RON',
+        total_shipping: 22.0,
+      },
+      items: [
+        { id: '12345', quantity: 1 },
+        { id: 'amnsdf', quantity: 3 },
+      ],
+    },
+  },
 };
 
 describe('fake VTmarketing', () => {
@@ -364,13 +519,27 @@ describe('fake VTmarketing', () => {
 
   it('accepts the documented example request', async () => {
     const r = await send(vtSeed);
-    expect(r).toMatchObject({ status: 200, body: { results: { message: 'Event created', email: 'Event was created for the specified user' } } });
-    expect(vt.accepted).toEqual([{ email: 'john@example.com', orderId: 'unique_order_id', total: 400.33,
-      items: vtSeed.event.confirmation.items, missingOrderId: false, raw: vtSeed }]);
+    expect(r).toMatchObject({
+      status: 200,
+      body: { results: { message: 'Event created', email: 'Event was created for the specified user' } },
+    });
+    expect(vt.accepted).toEqual([
+      {
+        email: 'john@example.com',
+        orderId: 'unique_order_id',
+        total: 400.33,
+        items: vtSeed.event.confirmation.items,
+        missingOrderId: false,
+        raw: vtSeed,
+      },
+    ]);
   });
 
   it('answers 401 with an errors body for a wrong, missing or Bearer key', async () => {
-    for (const h of [{}, { authorization: 'nope' }, { authorization: 'Bearer test-vtmarketing-key' }] as Record<string, string>[]) {
+    for (const h of [{}, { authorization: 'nope' }, { authorization: 'Bearer test-vtmarketing-key' }] as Record<
+      string,
+      string
+    >[]) {
       const r = await send(vtSeed, h);
       expect(r.status).toBe(401);
       expect(r.body.errors[0]).toEqual({ message: expect.any(String), description: expect.any(String) });
@@ -379,7 +548,10 @@ describe('fake VTmarketing', () => {
 
   it('rejects mis-cased or unknown keys, wrong types and missing parts with 400 {"errors":[…]}', async () => {
     const g = vtSeed.event.confirmation.generic;
-    const withGeneric = (generic: object) => ({ ...vtSeed, event: { confirmation: { ...vtSeed.event.confirmation, generic } } });
+    const withGeneric = (generic: object) => ({
+      ...vtSeed,
+      event: { confirmation: { ...vtSeed.event.confirmation, generic } },
+    });
     const { orderId, ...noId } = g;
     for (const b of [
       withGeneric({ ...noId, orderid: orderId }),
@@ -416,8 +588,12 @@ describe('fake VTmarketing', () => {
 // ---------------------------------------------------------------- Yandex Metrica CDP
 const YA = 'https://api-metrika.yandex.net/cdp/api/v1/counter/12345678/data/simple_orders';
 const YA_AUTH = { authorization: 'OAuth test-yandex-token' };
-const YA_HEADER = 'id,create_date_time,client_uniq_id,client_ids,emails,phones,order_status,revenue,cost,goals,currency';
-function upload(csv: string, { mode = 'SAVE', headers = YA_AUTH as Record<string, string>, url = YA, filename = 'orders.csv' } = {}): Request {
+const YA_HEADER =
+  'id,create_date_time,client_uniq_id,client_ids,emails,phones,order_status,revenue,cost,goals,currency';
+function upload(
+  csv: string,
+  { mode = 'SAVE', headers = YA_AUTH as Record<string, string>, url = YA, filename = 'orders.csv' } = {},
+): Request {
   const fd = new FormData();
   if (filename) fd.append('file', new Blob([csv], { type: 'text/csv' }), filename);
   else fd.append('file', csv);
@@ -430,34 +606,60 @@ describe('fake Yandex Metrica CDP simple_orders', () => {
   beforeEach(() => v.reset());
 
   it('accepts a documented CSV and answers the uploading object', async () => {
-    const csv = `${YA_HEADER}\r\n704,2022-09-21 09:48:23,J3QQ4,"1234567890123456789,987",a@b.cz,79995551111,IN_PROGRESS,5000,4000,"goal_id1:123.5,goal2",RUB\r\n`
-      + `706,30.09.2022 10:48,,,"x@y.ru,z@y.ru",,PAID,13000.50,,,\r\n`;
+    const csv =
+      `${YA_HEADER}\r\n704,2022-09-21 09:48:23,J3QQ4,"1234567890123456789,987",a@b.cz,79995551111,IN_PROGRESS,5000,4000,"goal_id1:123.5,goal2",RUB\r\n` +
+      `706,30.09.2022 10:48,,,"x@y.ru,z@y.ru",,PAID,13000.50,,,\r\n`;
     const r = await call(v, upload(csv));
     expect(r.status).toBe(200);
-    expect(r.body.uploading).toEqual({ uploading_id: '1', datetime: expect.any(String), api_validation_status: 'PASSED',
-      elements_count: 2, entity_type: 'ORDER', uploading_format: 'CSV', uploading_source: 'API' });
+    expect(r.body.uploading).toEqual({
+      uploading_id: '1',
+      datetime: expect.any(String),
+      api_validation_status: 'PASSED',
+      elements_count: 2,
+      entity_type: 'ORDER',
+      uploading_format: 'CSV',
+      uploading_source: 'API',
+    });
     expect(ya.uploads).toBe(1);
     expect(ya.accepted[0]!.merge_mode).toBe('SAVE');
-    expect(ya.orders.get('704')).toMatchObject({ client_ids: '1234567890123456789,987', order_status: 'IN_PROGRESS', revenue: '5000' });
+    expect(ya.orders.get('704')).toMatchObject({
+      client_ids: '1234567890123456789,987',
+      order_status: 'IN_PROGRESS',
+      revenue: '5000',
+    });
     expect(ya.orders.get('706')).toMatchObject({ emails: 'x@y.ru,z@y.ru', revenue: '13000.50' });
   });
 
   it('SAVE with the same id replaces the stored order', async () => {
     await call(v, upload('id,create_date_time,emails,order_status,revenue\n1,2024-01-02 10:00:00,a@b.cz,PAID,10\n'));
-    await call(v, upload('id,create_date_time,emails,order_status,revenue\n1,2024-01-02 10:00:00,a@b.cz,CANCELLED,0\n'));
+    await call(
+      v,
+      upload('id,create_date_time,emails,order_status,revenue\n1,2024-01-02 10:00:00,a@b.cz,CANCELLED,0\n'),
+    );
     expect(ya.orders.size).toBe(1);
     expect(ya.orders.get('1')).toMatchObject({ order_status: 'CANCELLED', revenue: '0' });
     expect(ya.uploads).toBe(2);
   });
 
   it('answers 401 with the documented body for a bad token, 403 for another counter', async () => {
-    for (const headers of [{}, { authorization: 'OAuth nope' }, { authorization: 'Bearer test-yandex-token' }, { authorization: 'test-yandex-token' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { authorization: 'OAuth nope' },
+      { authorization: 'Bearer test-yandex-token' },
+      { authorization: 'test-yandex-token' },
+    ] as Record<string, string>[]) {
       const r = await call(v, upload('id,create_date_time,emails\n1,2024-01-02,a@b.cz\n', { headers }));
       expect(r.status).toBe(401);
-      expect(r.body).toEqual({ errors: [{ error_type: 'invalid_token', message: 'Invalid oauth_token' }], code: 401, message: 'Invalid oauth_token' });
+      expect(r.body).toEqual({
+        errors: [{ error_type: 'invalid_token', message: 'Invalid oauth_token' }],
+        code: 401,
+        message: 'Invalid oauth_token',
+      });
     }
     const other = YA.replace('12345678', '999');
-    expect((await call(v, upload('id,create_date_time,emails\n1,2024-01-02,a@b.cz\n', { url: other }))).status).toBe(403);
+    expect((await call(v, upload('id,create_date_time,emails\n1,2024-01-02,a@b.cz\n', { url: other }))).status).toBe(
+      403,
+    );
     expect(ya.uploads).toBe(0);
   });
 
@@ -494,8 +696,16 @@ describe('fake Yandex Metrica CDP simple_orders', () => {
     const reqs = [
       new Request(`${YA}?merge_mode=SAVE`, { method: 'POST', headers: YA_AUTH, body: noFile }),
       upload(csv, { filename: '' }),
-      new Request(`${YA}?merge_mode=SAVE`, { method: 'POST', headers: { ...YA_AUTH, 'content-type': 'multipart/form-data; boundary=XYZ' }, body: 'garbage' }),
-      new Request(`${YA}?merge_mode=SAVE`, { method: 'POST', headers: { ...YA_AUTH, 'content-type': 'text/csv' }, body: csv }),
+      new Request(`${YA}?merge_mode=SAVE`, {
+        method: 'POST',
+        headers: { ...YA_AUTH, 'content-type': 'multipart/form-data; boundary=XYZ' },
+        body: 'garbage',
+      }),
+      new Request(`${YA}?merge_mode=SAVE`, {
+        method: 'POST',
+        headers: { ...YA_AUTH, 'content-type': 'text/csv' },
+        body: csv,
+      }),
       upload(csv, { mode: 'REPLACE' }),
     ];
     for (const r of reqs) expect((await call(v, r)).status).toBe(400);
@@ -503,10 +713,17 @@ describe('fake Yandex Metrica CDP simple_orders', () => {
   });
 
   it('accepts a hand-built multipart body with a fixed boundary', async () => {
-    const body = '--b0undary\r\nContent-Disposition: form-data; name="file"; filename="orders.csv"\r\nContent-Type: text/csv\r\n\r\n'
-      + 'id,create_date_time,emails,order_status,revenue,currency\r\n42,2026-11-23 12:00:00,a@b.cz,PAID,99.90,EUR\r\n--b0undary--\r\n';
-    const r = await call(v, new Request(`${YA}?merge_mode=SAVE&delimiter_type=COMMA`, {
-      method: 'POST', headers: { ...YA_AUTH, 'content-type': 'multipart/form-data; boundary=b0undary' }, body }));
+    const body =
+      '--b0undary\r\nContent-Disposition: form-data; name="file"; filename="orders.csv"\r\nContent-Type: text/csv\r\n\r\n' +
+      'id,create_date_time,emails,order_status,revenue,currency\r\n42,2026-11-23 12:00:00,a@b.cz,PAID,99.90,EUR\r\n--b0undary--\r\n';
+    const r = await call(
+      v,
+      new Request(`${YA}?merge_mode=SAVE&delimiter_type=COMMA`, {
+        method: 'POST',
+        headers: { ...YA_AUTH, 'content-type': 'multipart/form-data; boundary=b0undary' },
+        body,
+      }),
+    );
     expect(r.body.uploading.api_validation_status).toBe('PASSED');
     expect(ya.orders.get('42')).toMatchObject({ revenue: '99.90', currency: 'EUR' });
   });
@@ -520,8 +737,15 @@ describe('fake Yandex Metrica CDP simple_orders', () => {
   });
 
   it('parses RFC 4180 CSV', () => {
-    expect(parseCsv('a,b\r\n"x,""y""",\n"",z')).toEqual([['a', 'b'], ['x,"y"', ''], ['', 'z']]);
-    expect(parseCsv('a;b\n1;2\n', ';')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('a,b\r\n"x,""y""",\n"",z')).toEqual([
+      ['a', 'b'],
+      ['x,"y"', ''],
+      ['', 'z'],
+    ]);
+    expect(parseCsv('a;b\n1;2\n', ';')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
     expect(() => parseCsv('a,b\n"x"y,1')).toThrow();
     expect(() => parseCsv('a,b\nx"y,1')).toThrow();
   });
@@ -542,7 +766,11 @@ describe('failure injection', () => {
     expect(mt.accepted).toHaveLength(0);
     expect((await mt.handle(mtOk())).status).toBe(200);
     expect(mt.accepted).toHaveLength(1);
-    expect(mt.received.map((r) => [r.status, r.accepted, r.injected])).toEqual([[503, false, 'failNext'], [503, false, 'failNext'], [200, true, undefined]]);
+    expect(mt.received.map((r) => [r.status, r.accepted, r.injected])).toEqual([
+      [503, false, 'failNext'],
+      [503, false, 'failNext'],
+      [200, true, undefined],
+    ]);
   });
 
   it('failNext fails even a request that would be invalid (failure before validation) and uses a custom body', async () => {
@@ -595,7 +823,11 @@ describe('failure injection', () => {
       mt.setFailureRate(0.3, { rng: seeded(42), statuses: [500, 503, 429], retryAfter: 2, refuseShare: 0.2 });
       const outcomes: (number | 'refused')[] = [];
       for (let i = 0; i < 200; i++) {
-        try { outcomes.push((await mt.handle(mtOk())).status); } catch { outcomes.push('refused'); }
+        try {
+          outcomes.push((await mt.handle(mtOk())).status);
+        } catch {
+          outcomes.push('refused');
+        }
       }
       return { mt, outcomes };
     };
@@ -641,7 +873,9 @@ describe('createFakeVendors router and listenFakeVendors', () => {
     expect(await r.json<Json>()).toEqual({ error: 'blocked outbound: example.com' });
     expect(v.blocked).toHaveLength(1);
     // 127.0.0.1 by port: basePort + index
-    expect((await v.handle(new Request('http://127.0.0.1:9103/tracker/transaction', { method: 'POST' }))).status).toBe(401);
+    expect((await v.handle(new Request('http://127.0.0.1:9103/tracker/transaction', { method: 'POST' }))).status).toBe(
+      401,
+    );
     v.reset();
     expect(v.blocked).toHaveLength(0);
     expect(v.mytracker.received).toHaveLength(0);
@@ -651,17 +885,31 @@ describe('createFakeVendors router and listenFakeVendors', () => {
     const lines: string[] = [];
     const running = await listenFakeVendors({ basePort: 0, log: (l: string) => lines.push(l) });
     try {
-      expect(Object.keys(running.urls)).toEqual(['MYTRACKER_BASE_URL', 'ESPUTNIK_BASE_URL', 'ECOMAIL_BASE_URL', 'VTMARKETING_BASE_URL', 'YANDEX_METRICA_BASE_URL']);
+      expect(Object.keys(running.urls)).toEqual([
+        'MYTRACKER_BASE_URL',
+        'ESPUTNIK_BASE_URL',
+        'ECOMAIL_BASE_URL',
+        'VTMARKETING_BASE_URL',
+        'YANDEX_METRICA_BASE_URL',
+      ]);
       const res = await fetch(`${running.urls.MYTRACKER_BASE_URL}/v1/order/?idApp=12345`, {
-        method: 'POST', headers: { 'content-type': 'application/json', ...MT_AUTH }, body: JSON.stringify(mtSeed('ADD', '1709317326', '5')) });
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...MT_AUTH },
+        body: JSON.stringify(mtSeed('ADD', '1709317326', '5')),
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ message: '\u041eK' });
-      const ya = await fetch(upload('id,create_date_time,emails\n7,2024-01-02,a@b.cz\n', {
-        url: `${running.urls.YANDEX_METRICA_BASE_URL}/cdp/api/v1/counter/12345678/data/simple_orders` }));
+      const ya = await fetch(
+        upload('id,create_date_time,emails\n7,2024-01-02,a@b.cz\n', {
+          url: `${running.urls.YANDEX_METRICA_BASE_URL}/cdp/api/v1/counter/12345678/data/simple_orders`,
+        }),
+      );
       expect((await ya.json<Json>()).uploading.api_validation_status).toBe('PASSED');
       expect(running.fakes.yandex.orders.has('7')).toBe(true);
       running.fakes.ecomail.failNext(1, { refuse: true });
-      await expect(fetch(`${running.urls.ECOMAIL_BASE_URL}/tracker/transaction`, { method: 'POST', headers: EC_AUTH, body: '{}' })).rejects.toThrow();
+      await expect(
+        fetch(`${running.urls.ECOMAIL_BASE_URL}/tracker/transaction`, { method: 'POST', headers: EC_AUTH, body: '{}' }),
+      ).rejects.toThrow();
       expect(lines).toHaveLength(3);
       expect(lines[0]).toMatch(/^\[fake mytracker\] POST \/v1\/order\/\?idApp=12345 → 200 order 000919 ADD/);
       expect(lines[1]).toMatch(/^\[fake yandex\] POST .*simple_orders.* → 200 upload SAVE 1 rows/);
@@ -680,14 +928,25 @@ describe('vendors.node (miniflare `outboundService: { node }`)', () => {
     try {
       const res = await fetch(`${server.url}/ignored`, {
         method: 'POST',
-        headers: { 'mf-original-url': `${MT}/v1/order/?idApp=12345`, 'mf-custom-node-service': 'x', 'content-type': 'application/json', ...MT_AUTH },
+        headers: {
+          'mf-original-url': `${MT}/v1/order/?idApp=12345`,
+          'mf-custom-node-service': 'x',
+          'content-type': 'application/json',
+          ...MT_AUTH,
+        },
         body: JSON.stringify(mtSeed('PAY', '1709317326', '5')),
       });
       expect(res.status).toBe(200);
       expect(v.mytracker.received[0]!.headers).not.toHaveProperty('mf-original-url');
       expect(v.mytracker.received[0]!.path).toBe('/v1/order/');
       v.mytracker.failNext(1, { refuse: true });
-      await expect(fetch(`${server.url}/`, { method: 'POST', headers: { 'mf-original-url': `${MT}/v1/order/?idApp=12345` }, body: '{}' })).rejects.toThrow();
+      await expect(
+        fetch(`${server.url}/`, {
+          method: 'POST',
+          headers: { 'mf-original-url': `${MT}/v1/order/?idApp=12345` },
+          body: '{}',
+        }),
+      ).rejects.toThrow();
       const blocked = await fetch(`${server.url}/`, { headers: { 'mf-original-url': 'https://evil.example/' } });
       expect(blocked.status).toBe(599);
     } finally {

@@ -8,8 +8,13 @@ import { mytracker } from '../../src/worker/vendors/mytracker';
 
 async function event(orderId: string, consent?: Record<string, string>) {
   const parsed = parseEventInput({
-    order_id: orderId, status: 'paid', occurred_at: 1767225600, total: 10,
-    items: [{ id: 'SKU-1', price: 10 }], customer: { id: 'c-1', email: 'c@example.com' }, consent,
+    order_id: orderId,
+    status: 'paid',
+    occurred_at: 1767225600,
+    total: 10,
+    items: [{ id: 'SKU-1', price: 10 }],
+    customer: { id: 'c-1', email: 'c@example.com' },
+    consent,
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   return toCanonicalEvent(parsed.value, { source: 'server', received_at: 1767225600 }, 'EUR');
@@ -19,8 +24,16 @@ const config = mytracker.parseConfig({ MYTRACKER_APP_ID: '12345', MYTRACKER_TOKE
 
 describe('planWork and consent', () => {
   it('skips denied events with reason consent when CONSENT_REQUIRED, and plans the rest', async () => {
-    const events = [await event('A-1', { ad_user_data: 'denied' }), await event('A-2', { ad_user_data: 'granted' }), await event('A-3')];
-    const work = buildWork(events.map((e) => e.key), events, new Map());
+    const events = [
+      await event('A-1', { ad_user_data: 'denied' }),
+      await event('A-2', { ad_user_data: 'granted' }),
+      await event('A-3'),
+    ];
+    const work = buildWork(
+      events.map((e) => e.key),
+      events,
+      new Map(),
+    );
     const { plan, allowed } = planWork(mytracker, config, work, true);
     expect(allowed.map((w) => w.event.order_id)).toStrictEqual(['A-2', 'A-3']);
     expect(plan.skipped).toStrictEqual([{ key: events[0]!.key, reason: 'consent' }]);
@@ -31,7 +44,11 @@ describe('planWork and consent', () => {
 
   it('does not read consent when CONSENT_REQUIRED is off', async () => {
     const events = [await event('B-1', { ad_user_data: 'denied' })];
-    const work = buildWork(events.map((e) => e.key), events, new Map());
+    const work = buildWork(
+      events.map((e) => e.key),
+      events,
+      new Map(),
+    );
     const { plan, allowed } = planWork(mytracker, config, work, false);
     expect(allowed).toHaveLength(1);
     expect(plan.skipped).toStrictEqual([]);

@@ -18,15 +18,20 @@ export type Fixture = {
 };
 
 export async function load(fx: Fixture): Promise<{ events: CanonicalEvent[]; work: Work[] }> {
-  const events = await Promise.all(fx.events.map((input) => {
-    const parsed = parseEventInput(input);
-    if (!parsed.ok) throw new Error(`invalid fixture event: ${JSON.stringify(parsed.issues)}`);
-    const at = parsed.value.occurred_at ?? 0;
-    return toCanonicalEvent(parsed.value, { source: 'server', received_at: at }, 'EUR');
-  }));
+  const events = await Promise.all(
+    fx.events.map((input) => {
+      const parsed = parseEventInput(input);
+      if (!parsed.ok) throw new Error(`invalid fixture event: ${JSON.stringify(parsed.issues)}`);
+      const at = parsed.value.occurred_at ?? 0;
+      return toCanonicalEvent(parsed.value, { source: 'server', received_at: at }, 'EUR');
+    }),
+  );
   const sent = new Map<string, SentEvent[]>();
   for (const e of (fx.sent ?? []).map((i) => events[i]!)) {
-    sent.set(e.order_id, [...(sent.get(e.order_id) ?? []), { key: e.key, status: e.status, occurred_at: e.occurred_at }]);
+    sent.set(e.order_id, [
+      ...(sent.get(e.order_id) ?? []),
+      { key: e.key, status: e.status, occurred_at: e.occurred_at },
+    ]);
   }
   const keys = (fx.work ?? [events.length - 1]).map((i) => events[i]!.key);
   return { events, work: buildWork(keys, events, sent) };

@@ -19,7 +19,14 @@ import { VENDORS } from '../../src/worker/vendors';
 import type { PlanOptions, SentEvent, Vendor } from '../../src/worker/vendors/types';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type ExpectedRequest = { method: string; url: string; headers: Record<string, string>; body: Json; keys?: number[]; lane?: string };
+type ExpectedRequest = {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Json;
+  keys?: number[];
+  lane?: string;
+};
 type Fixture = {
   description: string;
   config: Record<string, string>;
@@ -27,7 +34,10 @@ type Fixture = {
   work?: number[];
   sent?: number[];
   options?: PlanOptions;
-  expected: { requests: ExpectedRequest[]; skipped: ({ index: number; reason: string } | { key: string; reason: string })[] };
+  expected: {
+    requests: ExpectedRequest[];
+    skipped: ({ index: number; reason: string } | { key: string; reason: string })[];
+  };
 };
 
 const FILES = import.meta.glob<Fixture>('./*/*.json', { eager: true, import: 'default' });
@@ -40,16 +50,19 @@ for (const [path, fixture] of Object.entries(FILES).sort(([a], [b]) => a.localeC
 }
 
 async function toEvents(inputs: readonly Record<string, unknown>[]): Promise<CanonicalEvent[]> {
-  return Promise.all(inputs.map(async (raw, i) => {
-    const { context, ...input } = raw as Record<string, unknown> & { context?: Partial<Context> };
-    if (typeof input.occurred_at !== 'number') throw new Error(`events[${i}] needs a numeric occurred_at (fixtures are timeless otherwise)`);
-    const parsed = parseEventInput(input);
-    if (!parsed.ok) throw new Error(`events[${i}] is not a valid canonical event: ${JSON.stringify(parsed.issues)}`);
-    const ctx: Context = context
-      ? { ...context, source: 'browser', received_at: input.occurred_at }
-      : { source: 'server', received_at: input.occurred_at };
-    return toCanonicalEvent(parsed.value, ctx, 'EUR');
-  }));
+  return Promise.all(
+    inputs.map(async (raw, i) => {
+      const { context, ...input } = raw as Record<string, unknown> & { context?: Partial<Context> };
+      if (typeof input.occurred_at !== 'number')
+        throw new Error(`events[${i}] needs a numeric occurred_at (fixtures are timeless otherwise)`);
+      const parsed = parseEventInput(input);
+      if (!parsed.ok) throw new Error(`events[${i}] is not a valid canonical event: ${JSON.stringify(parsed.issues)}`);
+      const ctx: Context = context
+        ? { ...context, source: 'browser', received_at: input.occurred_at }
+        : { source: 'server', received_at: input.occurred_at };
+      return toCanonicalEvent(parsed.value, ctx, 'EUR');
+    }),
+  );
 }
 
 async function run(vendor: Vendor<unknown>, f: Fixture) {
@@ -62,7 +75,10 @@ async function run(vendor: Vendor<unknown>, f: Fixture) {
   const sent = new Map<string, SentEvent[]>();
   for (const i of f.sent ?? []) {
     const e = events[i]!;
-    sent.set(e.order_id, [...(sent.get(e.order_id) ?? []), { key: keyAt(i), status: e.status, occurred_at: e.occurred_at }]);
+    sent.set(e.order_id, [
+      ...(sent.get(e.order_id) ?? []),
+      { key: keyAt(i), status: e.status, occurred_at: e.occurred_at },
+    ]);
   }
   const workKeys = (f.work ?? [events.length - 1]).map(keyAt);
   const work = buildWork(workKeys, events, sent);
@@ -91,7 +107,9 @@ describe('golden fixtures', () => {
           const got = plan.requests.map((r, i) => {
             const w = want[i];
             const out: Record<string, unknown> = {
-              method: r.method, url: r.url, headers: r.headers,
+              method: r.method,
+              url: r.url,
+              headers: r.headers,
               body: w === undefined || typeof w.body === 'string' ? r.body : JSON.parse(r.body),
             };
             if (w?.keys) out.keys = r.keys;
@@ -102,7 +120,10 @@ describe('golden fixtures', () => {
           expect(got).toStrictEqual(wanted);
 
           const bySkip = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
-          const skipped = f.expected.skipped.map((s) => ({ key: 'index' in s ? keyAt(s.index) : s.key, reason: s.reason }));
+          const skipped = f.expected.skipped.map((s) => ({
+            key: 'index' in s ? keyAt(s.index) : s.key,
+            reason: s.reason,
+          }));
           expect([...plan.skipped].sort(bySkip)).toStrictEqual(skipped.sort(bySkip));
 
           // Every key to deliver is covered by a request or skipped, never both, and nothing else is.

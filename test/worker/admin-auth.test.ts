@@ -3,7 +3,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, createSession } from '../../src/worker/admin/session';
 import {
-  ADMIN_TOKEN, SELF, api, expectNoSecret, login, postApi, postForm, postLogin, seedOrder, type Session,
+  ADMIN_TOKEN,
+  SELF,
+  api,
+  expectNoSecret,
+  login,
+  postApi,
+  postForm,
+  postLogin,
+  seedOrder,
+  type Session,
 } from './admin-helpers';
 import { call } from './helpers';
 
@@ -80,7 +89,8 @@ describe('login', () => {
     expect(res.headers.get('location')).toBe('/admin');
     const cookie = res.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=\\d+\\.[\\w-]+\\.[\\w-]+;`));
-    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/', 'Max-Age=43200']) expect(cookie).toContain(attr);
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/', 'Max-Age=43200'])
+      expect(cookie).toContain(attr);
     expect(cookie).not.toContain(ADMIN_TOKEN);
     const page = await call('/admin', withCookie(cookie.split(';')[0]!));
     const html = await page.text();
@@ -92,9 +102,17 @@ describe('login', () => {
   it('lets the API be used with the session cookie (GET; POST with the CSRF header)', async () => {
     const s = await login();
     expect((await api(`/orders/${order}`, { token: null, headers: { cookie: s.cookie } })).status).toBe(200);
-    const noCsrf = await postApi('/replay', { order_id: order }, { token: null, headers: { cookie: s.cookie, origin: SELF } });
+    const noCsrf = await postApi(
+      '/replay',
+      { order_id: order },
+      { token: null, headers: { cookie: s.cookie, origin: SELF } },
+    );
     expect(noCsrf.status).toBe(403);
-    const ok = await postApi('/replay', { order_id: order }, { token: null, headers: { cookie: s.cookie, origin: SELF, 'x-csrf-token': s.csrf } });
+    const ok = await postApi(
+      '/replay',
+      { order_id: order },
+      { token: null, headers: { cookie: s.cookie, origin: SELF, 'x-csrf-token': s.csrf } },
+    );
     expect(ok.status).toBe(200);
   });
 
@@ -138,19 +156,24 @@ describe('login', () => {
 
 describe('CSRF', () => {
   let s: Session;
-  beforeAll(async () => { s = await login(); });
+  beforeAll(async () => {
+    s = await login();
+  });
 
   it.each([
     ['/admin/replay', { order_id: 'X' }],
     ['/admin/check', { vendor: 'mytracker' }],
     ['/admin/preview', { payload: '{"order_id":"X","status":"paid"}' }],
     ['/admin/logout', {}],
-  ])('POST %s without the token, with a wrong one or from a foreign origin is refused with 403', async (path, fields) => {
-    expect((await postForm(path, s, fields, { csrf: null })).status).toBe(403);
-    expect((await postForm(path, s, fields, { csrf: 'A'.repeat(43) })).status).toBe(403);
-    expect((await postForm(path, s, fields, { origin: 'https://evil.example' })).status).toBe(403);
-    expect((await postForm(path, s, fields, { origin: null })).status).toBe(403);
-  });
+  ])(
+    'POST %s without the token, with a wrong one or from a foreign origin is refused with 403',
+    async (path, fields) => {
+      expect((await postForm(path, s, fields, { csrf: null })).status).toBe(403);
+      expect((await postForm(path, s, fields, { csrf: 'A'.repeat(43) })).status).toBe(403);
+      expect((await postForm(path, s, fields, { origin: 'https://evil.example' })).status).toBe(403);
+      expect((await postForm(path, s, fields, { origin: null })).status).toBe(403);
+    },
+  );
 
   it('a CSRF token of another session is refused', async () => {
     const other = await login();
@@ -158,7 +181,11 @@ describe('CSRF', () => {
   });
 
   it('the API refuses a cookie POST from a foreign origin even with the token', async () => {
-    const res = await postApi('/replay', { order_id: order }, { token: null, headers: { cookie: s.cookie, origin: 'https://evil.example', 'x-csrf-token': s.csrf } });
+    const res = await postApi(
+      '/replay',
+      { order_id: order },
+      { token: null, headers: { cookie: s.cookie, origin: 'https://evil.example', 'x-csrf-token': s.csrf } },
+    );
     expect(res.status).toBe(403);
   });
 

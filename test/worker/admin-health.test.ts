@@ -10,24 +10,37 @@ import { call, env, orderId } from './helpers';
 const MIN = 60_000;
 
 /** One event with a delivery row per entry, in the given state and times (ms ago). */
-async function insertRows(vendor: string, rows: { state: string; createdAgo: number; updatedAgo: number }[]): Promise<void> {
+async function insertRows(
+  vendor: string,
+  rows: { state: string; createdAgo: number; updatedAgo: number }[],
+): Promise<void> {
   const now = Date.now();
   const statements = rows.flatMap((r) => {
     const order = orderId('H');
     const key = `${order}:paid`;
     return [
-      env.DB.prepare(`INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', '{}')`)
-        .bind(key, order, Math.floor((now - r.createdAgo) / 1000), now - r.createdAgo),
+      env.DB.prepare(
+        `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', '{}')`,
+      ).bind(key, order, Math.floor((now - r.createdAgo) / 1000), now - r.createdAgo),
       env.DB.prepare(`INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, created_at, updated_at, delivered_at)
-                      VALUES (?1, ?2, ?3, ?4, 4, ?5, ?6, ?5, CASE WHEN ?4 = 'delivered' THEN ?5 END)`)
-        .bind(key, vendor, order, r.state, now - r.updatedAgo, now - r.createdAgo),
+                      VALUES (?1, ?2, ?3, ?4, 4, ?5, ?6, ?5, CASE WHEN ?4 = 'delivered' THEN ?5 END)`).bind(
+        key,
+        vendor,
+        order,
+        r.state,
+        now - r.updatedAgo,
+        now - r.createdAgo,
+      ),
     ];
   });
   await env.DB.batch(statements);
 }
 
 afterEach(async () => {
-  await env.DB.batch([env.DB.prepare(`DELETE FROM deliveries WHERE order_id LIKE 'H-%'`), env.DB.prepare(`DELETE FROM events WHERE order_id LIKE 'H-%'`)]);
+  await env.DB.batch([
+    env.DB.prepare(`DELETE FROM deliveries WHERE order_id LIKE 'H-%'`),
+    env.DB.prepare(`DELETE FROM events WHERE order_id LIKE 'H-%'`),
+  ]);
 });
 
 describe('GET /health', () => {
@@ -44,7 +57,10 @@ describe('GET /health', () => {
 
   it('is degraded (503) when more than HEALTH_MAX_DEAD (10) deliveries died in the last 24 h', async () => {
     await insertRows('mytracker', [{ state: 'delivered', createdAgo: MIN, updatedAgo: 0 }]);
-    await insertRows('mytracker', Array.from({ length: 10 }, () => ({ state: 'dead', createdAgo: 2 * MIN, updatedAgo: MIN })));
+    await insertRows(
+      'mytracker',
+      Array.from({ length: 10 }, () => ({ state: 'dead', createdAgo: 2 * MIN, updatedAgo: MIN })),
+    );
     expect((await call('/health')).status).toBe(200);
     // Older than 24 h: not counted.
     await insertRows('mytracker', [{ state: 'dead', createdAgo: 26 * 60 * MIN, updatedAgo: 25 * 60 * MIN }]);
@@ -62,7 +78,10 @@ describe('GET /health', () => {
     await insertRows('esputnik', [{ state: 'retry', createdAgo: 20 * MIN, updatedAgo: MIN }]);
     expect((await call('/health')).status).toBe(200);
     // Failing since 40 minutes, retried a minute ago, nothing delivered since.
-    await insertRows('esputnik', [{ state: 'retry', createdAgo: 40 * MIN, updatedAgo: MIN }, { state: 'rejected', createdAgo: 35 * MIN, updatedAgo: 30 * MIN }]);
+    await insertRows('esputnik', [
+      { state: 'retry', createdAgo: 40 * MIN, updatedAgo: MIN },
+      { state: 'rejected', createdAgo: 35 * MIN, updatedAgo: 30 * MIN },
+    ]);
     const res = await call('/health');
     expect(res.status).toBe(503);
     const { reasons } = await res.json<{ reasons: string[] }>();
@@ -82,8 +101,14 @@ describe('GET /health', () => {
   it('reads its limits from the environment', async () => {
     await insertRows('mytracker', [{ state: 'dead', createdAgo: 2 * MIN, updatedAgo: MIN }]);
     expect((await evaluateHealth(env, Date.now())).ok).toBe(true);
-    const strict = await evaluateHealth({ ...env, HEALTH_MAX_DEAD: '0', HEALTH_VENDOR_FAILING_MINUTES: '1' }, Date.now());
+    const strict = await evaluateHealth(
+      { ...env, HEALTH_MAX_DEAD: '0', HEALTH_VENDOR_FAILING_MINUTES: '1' },
+      Date.now(),
+    );
     expect(strict.ok).toBe(false);
-    expect(strict.reasons).toEqual(['1 deliveries dead in the last 24 h (more than 0)', 'mytracker: 1 failing deliveries and none delivered for 2 min (limit 1)']);
+    expect(strict.reasons).toEqual([
+      '1 deliveries dead in the last 24 h (more than 0)',
+      'mytracker: 1 failing deliveries and none delivered for 2 min (limit 1)',
+    ]);
   });
 });

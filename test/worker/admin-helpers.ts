@@ -8,14 +8,21 @@ export const ADMIN_TOKEN = TEST_VARS.ADMIN_TOKEN;
 /** The Worker's own origin in these tests (helpers.call uses it). */
 export const SELF = 'https://relay.shop.example';
 /** Every secret value of the test configuration: none may ever appear in an answer. */
-export const SECRETS = Object.entries(TEST_VARS).filter(([k]) => /TOKEN|KEY|SECRET/.test(k)).map(([, v]) => v);
+export const SECRETS = Object.entries(TEST_VARS)
+  .filter(([k]) => /TOKEN|KEY|SECRET/.test(k))
+  .map(([, v]) => v);
 
 export type Session = { cookie: string; csrf: string };
 
 const FORM = 'application/x-www-form-urlencoded';
 
 export function postLogin(token: string, headers: Record<string, string> = { origin: SELF }): Promise<Response> {
-  return call('/admin/login', { method: 'POST', redirect: 'manual', headers: { 'content-type': FORM, ...headers }, body: new URLSearchParams({ token }).toString() });
+  return call('/admin/login', {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': FORM, ...headers },
+    body: new URLSearchParams({ token }).toString(),
+  });
 }
 
 /** Signs in through the login form and reads the CSRF token off the page. */
@@ -36,7 +43,11 @@ export function api(path: string, init: RequestInit & { token?: string | null } 
   return call(`/admin/api${path}`, { ...rest, headers });
 }
 
-export function postApi(path: string, body: unknown, init: RequestInit & { token?: string | null } = {}): Promise<Response> {
+export function postApi(
+  path: string,
+  body: unknown,
+  init: RequestInit & { token?: string | null } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('content-type', 'application/json');
   return api(path, { ...init, method: 'POST', headers, body: JSON.stringify(body) });
@@ -46,7 +57,9 @@ export function postApi(path: string, body: unknown, init: RequestInit & { token
 
 /** A page form POST with the session cookie; `csrf: null` leaves the token out, `origin: null` the Origin. */
 export function postForm(
-  path: string, session: Session, fields: Record<string, string | string[]>,
+  path: string,
+  session: Session,
+  fields: Record<string, string | string[]>,
   { csrf = session.csrf, origin = SELF }: { csrf?: string | null; origin?: string | null } = {},
 ): Promise<Response> {
   const body = new URLSearchParams();
@@ -74,17 +87,26 @@ export async function seedOrder(...overrides: Record<string, unknown>[]): Promis
 }
 
 export async function row(key: string, vendor = 'mytracker'): Promise<Row> {
-  const r = await env.DB.prepare(`SELECT * FROM deliveries WHERE event_key = ?1 AND vendor = ?2`).bind(key, vendor).first<Row>();
+  const r = await env.DB.prepare(`SELECT * FROM deliveries WHERE event_key = ?1 AND vendor = ?2`)
+    .bind(key, vendor)
+    .first<Row>();
   expect(r).toBeTruthy();
   return r!;
 }
 
 /** Forces a row into a state, as if the pipeline had put it there. */
-export async function setState(key: string, state: string, extra: { attempts?: number; claimed_until?: number | null } = {}, vendor = 'mytracker'): Promise<void> {
+export async function setState(
+  key: string,
+  state: string,
+  extra: { attempts?: number; claimed_until?: number | null } = {},
+  vendor = 'mytracker',
+): Promise<void> {
   await env.DB.prepare(
     `UPDATE deliveries SET state = ?3, attempts = ?4, claimed_until = ?5, updated_at = ?6, last_detail = 'set by the test'
-     WHERE event_key = ?1 AND vendor = ?2`)
-    .bind(key, vendor, state, extra.attempts ?? 4, extra.claimed_until ?? null, Date.now()).run();
+     WHERE event_key = ?1 AND vendor = ?2`,
+  )
+    .bind(key, vendor, state, extra.attempts ?? 4, extra.claimed_until ?? null, Date.now())
+    .run();
 }
 
 export async function waitForState(key: string, state: string, vendor = 'mytracker'): Promise<boolean> {

@@ -11,7 +11,12 @@ beforeAll(async () => {
   ({ order, keys } = await seedOrder(
     { status: 'created', occurred_at: 1_760_000_000 },
     { status: 'paid', occurred_at: 1_760_000_060 },
-    { status: 'refunded', occurred_at: 1_760_000_600, total: 5, items: [{ id: 'SKU-2', name: 'Honey', quantity: 1, price: 5 }] },
+    {
+      status: 'refunded',
+      occurred_at: 1_760_000_600,
+      total: 5,
+      items: [{ id: 'SKU-2', name: 'Honey', quantity: 1, price: 5 }],
+    },
   ));
 });
 
@@ -56,14 +61,16 @@ describe('GET /admin/api/orders/:order_id', () => {
     const key = keys[0]!;
     await setState(key, 'rejected');
     await env.DB.prepare(`UPDATE deliveries SET last_detail = ?2 WHERE event_key = ?1 AND vendor = 'mytracker'`)
-      .bind(key, `400 ${'x'.repeat(2000)} token test-mytracker-token echoed`).run();
+      .bind(key, `400 ${'x'.repeat(2000)} token test-mytracker-token echoed`)
+      .run();
     const l = await (await api(`/orders/${order}`)).json<Ledger>();
     const d = l.deliveries.find((x) => x.event_key === key && x.vendor === 'mytracker')!;
     expect(d.state).toBe('rejected');
     expect(d.replayable).toBe(true);
     expect(d.last_detail!.length).toBeLessThanOrEqual(301);
     await env.DB.prepare(`UPDATE deliveries SET last_detail = ?2 WHERE event_key = ?1 AND vendor = 'mytracker'`)
-      .bind(key, '400 {"error":"bad"} token test-mytracker-token echoed').run();
+      .bind(key, '400 {"error":"bad"} token test-mytracker-token echoed')
+      .run();
     const again = await (await api(`/orders/${order}`)).text();
     expectNoSecret(again);
     expect(again).toContain('token *** echoed');
@@ -80,7 +87,9 @@ describe('GET /admin/api/events and /counts', () => {
   it('lists the latest events with their delivery states, newest first, limited', async () => {
     const res = await api('/events?limit=2');
     expect(res.status).toBe(200);
-    const { events } = await res.json<{ events: { key: string; order_id: string; status: string; email: string; deliveries: Record<string, string> }[] }>();
+    const { events } = await res.json<{
+      events: { key: string; order_id: string; status: string; email: string; deliveries: Record<string, string> }[];
+    }>();
     expect(events).toHaveLength(2);
     const all = (await (await api('/events?limit=200')).json<{ events: typeof events }>()).events;
     const mine = all.filter((e) => e.order_id === order);
@@ -93,10 +102,21 @@ describe('GET /admin/api/events and /counts', () => {
     for (const window of ['24h', '7d']) {
       const res = await api(`/counts?window=${window}`);
       expect(res.status).toBe(200);
-      const c = await res.json<{ window: string; vendors: Record<string, Record<string, number>>; totals: Record<string, number> }>();
+      const c = await res.json<{
+        window: string;
+        vendors: Record<string, Record<string, number>>;
+        totals: Record<string, number>;
+      }>();
       expect(c.window).toBe(window);
       expect(c.vendors.mytracker!.delivered).toBeGreaterThanOrEqual(3);
-      expect(Object.keys(c.vendors.mytracker!).sort()).toEqual(['dead', 'delivered', 'pending', 'rejected', 'retry', 'skipped']);
+      expect(Object.keys(c.vendors.mytracker!).sort()).toEqual([
+        'dead',
+        'delivered',
+        'pending',
+        'rejected',
+        'retry',
+        'skipped',
+      ]);
       expect(c.totals.delivered).toBeGreaterThanOrEqual(3);
     }
     expect((await api('/counts?window=1y')).status).toBe(400);
@@ -106,7 +126,9 @@ describe('GET /admin/api/events and /counts', () => {
 describe('the page', () => {
   it('shows counts, the latest events and, searched, the order with each attempt', async () => {
     const s = await login();
-    const html = await (await call(`/admin?order=${encodeURIComponent(order)}`, { headers: { cookie: s.cookie } })).text();
+    const html = await (
+      await call(`/admin?order=${encodeURIComponent(order)}`, { headers: { cookie: s.cookie } })
+    ).text();
     expect(html).toContain('Deliveries per vendor');
     expect(html).toMatch(/<svg class="bar"[^>]*aria-label="MyTracker, last 24 hours: \d+ delivered/);
     expect(html).toContain(`Order <code>${order}</code>`);
@@ -118,7 +140,9 @@ describe('the page', () => {
 
   it('says so when no order matches', async () => {
     const s = await login();
-    const html = await (await call('/admin?order=%3Cscript%3Ealert(1)%3C%2Fscript%3E', { headers: { cookie: s.cookie } })).text();
+    const html = await (
+      await call('/admin?order=%3Cscript%3Ealert(1)%3C%2Fscript%3E', { headers: { cookie: s.cookie } })
+    ).text();
     expect(html).toContain('No events or deliveries for order');
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

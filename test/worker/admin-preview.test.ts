@@ -43,8 +43,15 @@ describe('POST /admin/api/preview', () => {
     }
     const mt = preview.vendors.find((v) => v.vendor === 'mytracker')!;
     expect(mt.requests).toHaveLength(1);
-    expect(mt.requests[0]).toMatchObject({ method: 'POST', url: 'https://tracker-s2s.my.com/v1/order/?idApp=12345', headers: { Authorization: '***', 'Content-Type': 'application/json' } });
-    const body = JSON.parse(mt.requests[0]!.body) as { order: { order_id: string; status: string; items: unknown[] }; lvid: string };
+    expect(mt.requests[0]).toMatchObject({
+      method: 'POST',
+      url: 'https://tracker-s2s.my.com/v1/order/?idApp=12345',
+      headers: { Authorization: '***', 'Content-Type': 'application/json' },
+    });
+    const body = JSON.parse(mt.requests[0]!.body) as {
+      order: { order_id: string; status: string; items: unknown[] };
+      lvid: string;
+    };
     expect(body.order).toMatchObject({ order_id: id, status: 'PAY' });
     expect(body.order.items).toHaveLength(2);
     // PII in request bodies is masked unless revealed.
@@ -57,9 +64,11 @@ describe('POST /admin/api/preview', () => {
     for (const vendor of enabled) expect(await receivedFor(vendor, id), vendor).toEqual([]);
   });
 
-  it('folds with the order\'s stored events and flags a duplicate', async () => {
+  it("folds with the order's stored events and flags a duplicate", async () => {
     const { order } = await seedOrder({ status: 'created' });
-    const paid = await previewOf(makeEvent({ order_id: order, status: 'paid', occurred_at: Math.floor(Date.now() / 1000) + 60 }));
+    const paid = await previewOf(
+      makeEvent({ order_id: order, status: 'paid', occurred_at: Math.floor(Date.now() / 1000) + 60 }),
+    );
     expect(paid.status).toBe(200);
     expect(paid.preview.stored_events).toBe(1);
     expect(paid.preview.duplicate).toBe(false);
@@ -72,7 +81,9 @@ describe('POST /admin/api/preview', () => {
     const { preview } = await previewOf(makeEvent({ status: 'delivered' }));
     const mt = preview.vendors.find((v) => v.vendor === 'mytracker')!;
     expect(mt.requests).toEqual([]);
-    expect(mt.skipped).toEqual([{ key: expect.stringContaining(':delivered'), reason: expect.stringContaining('no MyTracker status') }]);
+    expect(mt.skipped).toEqual([
+      { key: expect.stringContaining(':delivered'), reason: expect.stringContaining('no MyTracker status') },
+    ]);
   });
 
   it('refuses an invalid event with 400 and its issues', async () => {
@@ -87,7 +98,10 @@ describe('POST /admin/api/preview', () => {
     const entry = {
       event: 'mt_order',
       ecommerce: {
-        status: 'PAY', currency_code: 'EUR', order_id: id, customer: { id: 'cust-9', email: 'mt.buyer@example.com' },
+        status: 'PAY',
+        currency_code: 'EUR',
+        order_id: id,
+        customer: { id: 'cust-9', email: 'mt.buyer@example.com' },
         items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: '11.90', quantity: '2', item_category1: 'Fruit' }],
       },
     };
@@ -98,7 +112,10 @@ describe('POST /admin/api/preview', () => {
     expect(preview.event).toMatchObject({ order_id: id, status: 'paid', currency: 'EUR' });
     expect(preview.event.context.source).toBe('browser');
     const mt = preview.vendors.find((v) => v.vendor === 'mytracker')!;
-    const body = JSON.parse(mt.requests[0]!.body) as { customUserId: string; order: { items: { price: number; quantity: number; item_category1: string }[] } };
+    const body = JSON.parse(mt.requests[0]!.body) as {
+      customUserId: string;
+      order: { items: { price: number; quantity: number; item_category1: string }[] };
+    };
     expect(body.customUserId).toBe('cust-9');
     expect(body.order.items[0]).toMatchObject({ price: 11.9, quantity: 2, item_category1: 'Fruit' });
   });
@@ -107,7 +124,14 @@ describe('POST /admin/api/preview', () => {
     const id = orderId('GA');
     const purchase = {
       event: 'purchase',
-      ecommerce: { transaction_id: id, value: 23.8, tax: 0, shipping: 5, currency: 'EUR', items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: 11.9, quantity: 2 }] },
+      ecommerce: {
+        transaction_id: id,
+        value: 23.8,
+        tax: 0,
+        shipping: 5,
+        currency: 'EUR',
+        items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: 11.9, quantity: 2 }],
+      },
     };
     const bare = await previewOf(purchase);
     expect(bare.status, bare.text).toBe(200);
@@ -141,7 +165,11 @@ describe('POST /admin/api/preview', () => {
   });
 
   it('a JSON body to /admin/preview answers JSON', async () => {
-    const res = await call('/admin/preview', { method: 'POST', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, body: JSON.stringify(makeEvent()) });
+    const res = await call('/admin/preview', {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+      body: JSON.stringify(makeEvent()),
+    });
     expect(res.status).toBe(200);
     expect((await res.json<Preview>()).vendors.length).toBeGreaterThan(0);
   });
@@ -151,26 +179,44 @@ describe('secret masking', () => {
   it('masks every secret value, credential headers and query values, and URL credentials', () => {
     const secrets = secretsOf(env);
     for (const s of SECRETS) expect(secrets).toContain(s);
-    const masked = maskRequest({
-      method: 'POST',
-      url: 'https://user:pass@api.example/v1/x?apikey=abc&token=def&other=test-esputnik-key&plain=1',
-      headers: { Authorization: 'Basic dGVzdA==', 'X-Api-Key': 'whatever', 'Content-Type': 'application/json', 'X-Echo': 'test-ecomail-key' },
-      body: JSON.stringify({ key: 'test-vtmarketing-key', nested: 'Bearer test-yandex-token', email: 'a.person@example.com' }),
-      keys: [],
-    }, secrets, false);
+    const masked = maskRequest(
+      {
+        method: 'POST',
+        url: 'https://user:pass@api.example/v1/x?apikey=abc&token=def&other=test-esputnik-key&plain=1',
+        headers: {
+          Authorization: 'Basic dGVzdA==',
+          'X-Api-Key': 'whatever',
+          'Content-Type': 'application/json',
+          'X-Echo': 'test-ecomail-key',
+        },
+        body: JSON.stringify({
+          key: 'test-vtmarketing-key',
+          nested: 'Bearer test-yandex-token',
+          email: 'a.person@example.com',
+        }),
+        keys: [],
+      },
+      secrets,
+      false,
+    );
     const all = JSON.stringify(masked);
     expectNoSecret(all);
     expect(all).not.toContain('pass@');
     expect(all).not.toContain('abc');
     expect(all).not.toContain('def');
     expect(masked.url).toBe('https://***:***@api.example/v1/x?apikey=***&token=***&other=***&plain=1');
-    expect(masked.headers).toEqual({ Authorization: '***', 'X-Api-Key': '***', 'Content-Type': 'application/json', 'X-Echo': '***' });
+    expect(masked.headers).toEqual({
+      Authorization: '***',
+      'X-Api-Key': '***',
+      'Content-Type': 'application/json',
+      'X-Echo': '***',
+    });
     expect(masked.body).not.toContain('a.person@example.com');
   });
 });
 
 describe('POST /admin/api/check/:vendor', () => {
-  it('sends the vendor\'s credential check from the Worker and reports success, no secret', async () => {
+  it("sends the vendor's credential check from the Worker and reports success, no secret", async () => {
     const before = (await fakes.received('mytracker')).filter((r) => r.path.includes('test-app-access')).length;
     const res = await postApi('/check/mytracker', {});
     expect(res.status).toBe(200);

@@ -5,16 +5,27 @@ import { describe, expect, it } from 'vitest';
 import { api, login, postApi, postForm, row, seedOrder, setState, waitForState } from './admin-helpers';
 import { env, orderId, receivedFor } from './helpers';
 
-type ReplayAnswer = { replayed: number; enqueued: number; kept: Record<string, number>; rows: { key: string; vendor: string; previous: string }[]; more: boolean };
+type ReplayAnswer = {
+  replayed: number;
+  enqueued: number;
+  kept: Record<string, number>;
+  rows: { key: string; vendor: string; previous: string }[];
+  more: boolean;
+};
 
 const sent = async (order: string) => (await receivedFor('mytracker', order)).filter((r) => r.status === 200).length;
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 const attemptsLogged = async (key: string) =>
-  (await env.DB.prepare(`SELECT count(*) AS n FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker'`).bind(key).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT count(*) AS n FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker'`)
+    .bind(key)
+    .first<{ n: number }>())!.n;
 
 describe('POST /admin/api/replay {key, vendor}', () => {
   it('sends a dead delivery again: pending with a fresh attempt counter, then delivered; history kept', async () => {
-    const { order, keys: [key] } = await seedOrder();
+    const {
+      order,
+      keys: [key],
+    } = await seedOrder();
     expect(await sent(order)).toBe(1);
     await setState(key!, 'dead', { attempts: 4 });
     const logged = await attemptsLogged(key!);
@@ -22,7 +33,12 @@ describe('POST /admin/api/replay {key, vendor}', () => {
     const res = await postApi('/replay', { key, vendor: 'mytracker' });
     expect(res.status).toBe(200);
     const body = await res.json<ReplayAnswer>();
-    expect(body).toMatchObject({ replayed: 1, enqueued: 1, rows: [{ key, vendor: 'mytracker', previous: 'dead' }], more: false });
+    expect(body).toMatchObject({
+      replayed: 1,
+      enqueued: 1,
+      rows: [{ key, vendor: 'mytracker', previous: 'dead' }],
+      more: false,
+    });
 
     expect(await waitForState(key!, 'delivered')).toBe(true);
     const r = await row(key!);
@@ -33,7 +49,10 @@ describe('POST /admin/api/replay {key, vendor}', () => {
   });
 
   it('does not resend a delivered row without force; with force it does, once', async () => {
-    const { order, keys: [key] } = await seedOrder();
+    const {
+      order,
+      keys: [key],
+    } = await seedOrder();
     const res = await postApi('/replay', { key, vendor: 'mytracker' });
     expect(res.status).toBe(409);
     expect((await res.json<{ error: string }>()).error).toBe('already_delivered');
@@ -49,10 +68,16 @@ describe('POST /admin/api/replay {key, vendor}', () => {
   });
 
   it('replaying twice sends nothing more once the row is delivered', async () => {
-    const { order, keys: [key] } = await seedOrder();
+    const {
+      order,
+      keys: [key],
+    } = await seedOrder();
     await setState(key!, 'dead');
     // Both replays land before the consumer runs: two messages, one claim, one call.
-    const [a, b] = await Promise.all([postApi('/replay', { key, vendor: 'mytracker' }), postApi('/replay', { key, vendor: 'mytracker' })]);
+    const [a, b] = await Promise.all([
+      postApi('/replay', { key, vendor: 'mytracker' }),
+      postApi('/replay', { key, vendor: 'mytracker' }),
+    ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(await waitForState(key!, 'delivered')).toBe(true);
     await settle();
@@ -64,7 +89,10 @@ describe('POST /admin/api/replay {key, vendor}', () => {
   });
 
   it('leaves a row whose call is in flight alone', async () => {
-    const { order, keys: [key] } = await seedOrder();
+    const {
+      order,
+      keys: [key],
+    } = await seedOrder();
     await setState(key!, 'retry', { claimed_until: Date.now() + 60_000 });
     const res = await postApi('/replay', { key, vendor: 'mytracker' });
     expect(res.status).toBe(409);
@@ -116,7 +144,9 @@ describe('POST /admin/api/replay {order_id}', () => {
 
     const none = await (await postApi('/replay', { order_id: order, vendor: 'mytracker' })).json<ReplayAnswer>();
     expect(none.replayed).toBe(0);
-    const forced = await (await postApi('/replay', { order_id: order, vendor: 'mytracker', force: true })).json<ReplayAnswer>();
+    const forced = await (
+      await postApi('/replay', { order_id: order, vendor: 'mytracker', force: true })
+    ).json<ReplayAnswer>();
     expect(forced.replayed).toBe(2);
     expect(await waitForState(keys[0]!, 'delivered')).toBe(true);
     expect(await waitForState(keys[1]!, 'delivered')).toBe(true);
@@ -130,7 +160,10 @@ describe('POST /admin/api/replay {order_id}', () => {
 describe('replay from the page', () => {
   it('the form replays a dead row and redirects to the order with the outcome', async () => {
     const s = await login();
-    const { order, keys: [key] } = await seedOrder();
+    const {
+      order,
+      keys: [key],
+    } = await seedOrder();
     await setState(key!, 'dead');
     const res = await postForm('/admin/replay', s, { key: key!, vendor: 'mytracker' });
     expect(res.status).toBe(303);

@@ -14,7 +14,9 @@ const YM = '1700000000123456789';
 const PAGE = 'https://shop.example/thank-you?order=1';
 
 async function storedEvents(order: string): Promise<CanonicalEvent[]> {
-  const { results } = await env.DB.prepare('SELECT body FROM events WHERE order_id = ?1 ORDER BY key').bind(order).all<{ body: string }>();
+  const { results } = await env.DB.prepare('SELECT body FROM events WHERE order_id = ?1 ORDER BY key')
+    .bind(order)
+    .all<{ body: string }>();
   return results.map((r) => JSON.parse(r.body) as CanonicalEvent);
 }
 
@@ -30,7 +32,8 @@ async function storedEvent(order: string): Promise<CanonicalEvent> {
 /** What s.js posts: the raw entry plus what it collected on the page. */
 function envelope(entry: unknown, more: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    v: 1, e: entry,
+    v: 1,
+    e: entry,
     ids: { lvid: LVID, ym: YM, vt: 'u123_s456_789' },
     c: { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'denied', ad_personalization: 'denied' },
     url: PAGE,
@@ -47,23 +50,84 @@ type Case = {
 const CASES: Case[] = [
   {
     name: 'MyTracker mt_order',
-    entry: (id) => ({ event: 'mt_order', ecommerce: { status: 'PAY', currency_code: 'RUB', order_id: id, items: [{ item_id: '00912', item_name: 'Apple', price: '11.90', quantity: '5', tax: '20', item_category1: 'Fruit' }] } }),
-    expected: { status: 'paid', currency: 'RUB', items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5, tax_rate: 20, categories: ['Fruit'] }] },
+    entry: (id) => ({
+      event: 'mt_order',
+      ecommerce: {
+        status: 'PAY',
+        currency_code: 'RUB',
+        order_id: id,
+        items: [
+          { item_id: '00912', item_name: 'Apple', price: '11.90', quantity: '5', tax: '20', item_category1: 'Fruit' },
+        ],
+      },
+    }),
+    expected: {
+      status: 'paid',
+      currency: 'RUB',
+      items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5, tax_rate: 20, categories: ['Fruit'] }],
+    },
   },
   {
     name: 'MyTracker mt_refund CANCEL',
-    entry: (id) => ({ event: 'mt_refund', status: 'CANCEL', order_id: id, items: [{ item_id: '00912', item_name: 'Apple', quantity: 1 }] }),
+    entry: (id) => ({
+      event: 'mt_refund',
+      status: 'CANCEL',
+      order_id: id,
+      items: [{ item_id: '00912', item_name: 'Apple', quantity: 1 }],
+    }),
     expected: { status: 'cancelled', currency: 'EUR', items: [{ id: '00912', name: 'Apple', quantity: 1 }] },
   },
   {
     name: 'GA4 purchase object',
-    entry: (id) => ({ event: 'purchase', ecommerce: { transaction_id: id, value: 30.03, tax: 4.9, shipping: 5.99, currency: 'USD', items: [{ item_id: 'SKU_1', item_name: 'Tee', price: 10.01, quantity: 3, item_category: 'Apparel', item_category2: 'Adult' }] } }),
-    expected: { status: 'paid', currency: 'USD', total: 40.92, tax: 4.9, shipping: 5.99, items: [{ id: 'SKU_1', name: 'Tee', price: 10.01, quantity: 3, categories: ['Apparel', 'Adult'] }] },
+    entry: (id) => ({
+      event: 'purchase',
+      ecommerce: {
+        transaction_id: id,
+        value: 30.03,
+        tax: 4.9,
+        shipping: 5.99,
+        currency: 'USD',
+        items: [
+          {
+            item_id: 'SKU_1',
+            item_name: 'Tee',
+            price: 10.01,
+            quantity: 3,
+            item_category: 'Apparel',
+            item_category2: 'Adult',
+          },
+        ],
+      },
+    }),
+    expected: {
+      status: 'paid',
+      currency: 'USD',
+      total: 40.92,
+      tax: 4.9,
+      shipping: 5.99,
+      items: [{ id: 'SKU_1', name: 'Tee', price: 10.01, quantity: 3, categories: ['Apparel', 'Adult'] }],
+    },
   },
   {
     name: "gtag('event', 'purchase') arguments",
-    entry: (id) => ['event', 'purchase', { transaction_id: id, value: '20', shipping: '3.5', currency: 'czk', items: [{ item_name: 'Mug', price: 10, quantity: 2 }] }],
-    expected: { status: 'paid', currency: 'CZK', total: 23.5, shipping: 3.5, items: [{ id: 'Mug', name: 'Mug', price: 10, quantity: 2 }] },
+    entry: (id) => [
+      'event',
+      'purchase',
+      {
+        transaction_id: id,
+        value: '20',
+        shipping: '3.5',
+        currency: 'czk',
+        items: [{ item_name: 'Mug', price: 10, quantity: 2 }],
+      },
+    ],
+    expected: {
+      status: 'paid',
+      currency: 'CZK',
+      total: 23.5,
+      shipping: 3.5,
+      items: [{ id: 'Mug', name: 'Mug', price: 10, quantity: 2 }],
+    },
   },
   {
     name: 'GA4 refund without items (full)',
@@ -72,8 +136,42 @@ const CASES: Case[] = [
   },
   {
     name: 'UA ecommerce.purchase',
-    entry: (id) => ({ ecommerce: { purchase: { actionField: { id, revenue: '35.43', tax: '4.90', shipping: '5.99', coupon: 'SUMMER_SALE' }, products: [{ name: 'Tee', id: '12345', price: '15.25', brand: 'Google', category: 'Apparel/Men/Shirts', variant: 'Gray', quantity: 2 }] } } }),
-    expected: { status: 'paid', total: 35.43, tax: 4.9, shipping: 5.99, coupons: ['SUMMER_SALE'], items: [{ id: '12345', name: 'Tee', price: 15.25, quantity: 2, brand: 'Google', variant: 'Gray', categories: ['Apparel', 'Men', 'Shirts'] }] },
+    entry: (id) => ({
+      ecommerce: {
+        purchase: {
+          actionField: { id, revenue: '35.43', tax: '4.90', shipping: '5.99', coupon: 'SUMMER_SALE' },
+          products: [
+            {
+              name: 'Tee',
+              id: '12345',
+              price: '15.25',
+              brand: 'Google',
+              category: 'Apparel/Men/Shirts',
+              variant: 'Gray',
+              quantity: 2,
+            },
+          ],
+        },
+      },
+    }),
+    expected: {
+      status: 'paid',
+      total: 35.43,
+      tax: 4.9,
+      shipping: 5.99,
+      coupons: ['SUMMER_SALE'],
+      items: [
+        {
+          id: '12345',
+          name: 'Tee',
+          price: 15.25,
+          quantity: 2,
+          brand: 'Google',
+          variant: 'Gray',
+          categories: ['Apparel', 'Men', 'Shirts'],
+        },
+      ],
+    },
   },
   {
     name: 'UA ecommerce.refund with products (partial)',
@@ -82,8 +180,21 @@ const CASES: Case[] = [
   },
   {
     name: 'Yandex ecommerce.purchase',
-    entry: (id) => ({ ecommerce: { currencyCode: 'RUB', purchase: { actionField: { id, revenue: 123.4, goal_id: 123 }, products: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }] } } }),
-    expected: { status: 'paid', currency: 'RUB', total: 123.4, items: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }] },
+    entry: (id) => ({
+      ecommerce: {
+        currencyCode: 'RUB',
+        purchase: {
+          actionField: { id, revenue: 123.4, goal_id: 123 },
+          products: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }],
+        },
+      },
+    }),
+    expected: {
+      status: 'paid',
+      currency: 'RUB',
+      total: 123.4,
+      items: [{ id: 'SKU', name: 'Чай', price: 99.5, quantity: 2, discount: 5 }],
+    },
   },
 ];
 
@@ -101,29 +212,52 @@ describe('POST /o with the snippet envelope', () => {
     expect(event.items).toStrictEqual(expected.items);
     if (!('total' in expected)) expect(event.total).toBeUndefined();
     expect(event.customer).toStrictEqual({ lvid: LVID, ym_client_id: YM, vt_user: 'u123_s456_789' });
-    expect(event.consent).toStrictEqual({ ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'denied', ad_personalization: 'denied' });
+    expect(event.consent).toStrictEqual({
+      ad_storage: 'granted',
+      analytics_storage: 'granted',
+      ad_user_data: 'denied',
+      ad_personalization: 'denied',
+    });
     expect(event.context).toMatchObject({ source: 'browser', page_url: PAGE });
   });
 
   it('takes the customer from the push and user_data, and keeps an invalid cookie from sinking the order', async () => {
     const id = orderId('B');
     const entry = {
-      event: 'purchase', ecommerce: { transaction_id: id, value: 10, currency: 'EUR' },
+      event: 'purchase',
+      ecommerce: { transaction_id: id, value: 10, currency: 'EUR' },
       customer: { id: 'cust-7' },
-      user_data: { email: 'buyer@example.com', address: { first_name: 'Eva', city: 'Brno', country: 'CZ' }, sha256_phone_number: 'ab'.repeat(32) },
+      user_data: {
+        email: 'buyer@example.com',
+        address: { first_name: 'Eva', city: 'Brno', country: 'CZ' },
+        sha256_phone_number: 'ab'.repeat(32),
+      },
     };
-    const res = await postBrowser(envelope(entry, { ids: { lvid: 'not-an-lvid', ym: YM }, u: { phone_number: '+420777000111' }, c: undefined }));
+    const res = await postBrowser(
+      envelope(entry, { ids: { lvid: 'not-an-lvid', ym: YM }, u: { phone_number: '+420777000111' }, c: undefined }),
+    );
     expect(res.status).toBe(202);
     const event = await storedEvent(id);
     expect(event.customer).toStrictEqual({
-      id: 'cust-7', email: 'buyer@example.com', phone: '+420777000111', first_name: 'Eva', city: 'Brno', country: 'CZ', ym_client_id: YM,
+      id: 'cust-7',
+      email: 'buyer@example.com',
+      phone: '+420777000111',
+      first_name: 'Eva',
+      city: 'Brno',
+      country: 'CZ',
+      ym_client_id: YM,
     });
     expect(event.consent).toBeUndefined();
   });
 
   it('stores the same purchase seen as mt_order and as GA4 purchase once', async () => {
     const id = orderId('B');
-    const a = await postBrowser(envelope({ event: 'mt_order', ecommerce: { order_id: id, items: [{ item_id: 'A', item_name: 'A', price: 5, quantity: 1 }] } }));
+    const a = await postBrowser(
+      envelope({
+        event: 'mt_order',
+        ecommerce: { order_id: id, items: [{ item_id: 'A', item_name: 'A', price: 5, quantity: 1 }] },
+      }),
+    );
     const b = await postBrowser(envelope(['event', 'purchase', { transaction_id: id, value: 5, currency: 'EUR' }]));
     expect([a.status, b.status]).toStrictEqual([202, 202]);
     await storedEvent(id);
@@ -135,8 +269,16 @@ describe('POST /o with the snippet envelope', () => {
     ['an unrecognised entry', envelope({ event: 'add_to_cart', ecommerce: { items: [] } }), 'Not an order entry'],
     ['an order entry without an order id', envelope({ event: 'purchase', ecommerce: { value: 3 } }), 'No order id'],
     ['an unknown envelope version', { v: 9, e: {} }, 'envelope'],
-    ['an unknown mt_order status', envelope({ event: 'mt_order', ecommerce: { order_id: 'X', status: 'SHIPPED' } }), 'status "SHIPPED"'],
-    ['an item the schema refuses', envelope({ event: 'purchase', ecommerce: { transaction_id: 'X', items: [{ price: -1, item_id: 'a' }] } }), 'schema'],
+    [
+      'an unknown mt_order status',
+      envelope({ event: 'mt_order', ecommerce: { order_id: 'X', status: 'SHIPPED' } }),
+      'status "SHIPPED"',
+    ],
+    [
+      'an item the schema refuses',
+      envelope({ event: 'purchase', ecommerce: { transaction_id: 'X', items: [{ price: -1, item_id: 'a' }] } }),
+      'schema',
+    ],
   ])('answers %s with 400 and a clear message, CORS headers included', async (_what, body, message) => {
     const res = await postBrowser(body);
     expect(res.status).toBe(400);
@@ -166,19 +308,26 @@ describe('signed orders', () => {
     expect(await verifyOrderToken(SECRET, 'ORD-1', token, now)).toStrictEqual({ ok: false, reason });
   });
 
-  it('refuses another order\'s token, a forged signature, a moved expiry and another secret', async () => {
+  it("refuses another order's token, a forged signature, a moved expiry and another secret", async () => {
     const token = await signOrder(SECRET, 'ORD-1', now + 600);
     const [exp, sig] = token.split('.') as [string, string];
     const flipped = `${exp}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
     expect(await verifyOrderToken(SECRET, 'ORD-2', token, now)).toStrictEqual({ ok: false, reason: 'invalid' });
     expect(await verifyOrderToken(SECRET, 'ORD-1', flipped, now)).toStrictEqual({ ok: false, reason: 'invalid' });
-    expect(await verifyOrderToken(SECRET, 'ORD-1', `${Number(exp) + 1}.${sig}`, now)).toStrictEqual({ ok: false, reason: 'invalid' });
+    expect(await verifyOrderToken(SECRET, 'ORD-1', `${Number(exp) + 1}.${sig}`, now)).toStrictEqual({
+      ok: false,
+      reason: 'invalid',
+    });
     expect(await verifyOrderToken('other-secret', 'ORD-1', token, now)).toStrictEqual({ ok: false, reason: 'invalid' });
   });
 
   /** ingestBrowser itself with REQUIRE_SIGNATURE=true: the route's env cannot change per test, its handler's can. */
   async function signedIngest(body: unknown, vars: Partial<Env> = {}): Promise<number> {
-    const request = new Request('https://relay.shop.example/o', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+    const request = new Request('https://relay.shop.example/o', {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      body: JSON.stringify(body),
+    });
     try {
       return (await ingestBrowser(request, { ...env, REQUIRE_SIGNATURE: 'true', ...vars } as Env, Date.now())).status;
     } catch (err) {
@@ -207,13 +356,19 @@ describe('signed orders', () => {
   it('with REQUIRE_SIGNATURE=true and no SIGNING_SECRET answers 401', async () => {
     const id = orderId('S');
     const token = await signOrder(SECRET, id, Math.floor(Date.now() / 1000) + 600);
-    expect(await signedIngest(envelope({ event: 'mt_order', ecommerce: { order_id: id } }, { t: token }), { SIGNING_SECRET: '' })).toBe(401);
+    expect(
+      await signedIngest(envelope({ event: 'mt_order', ecommerce: { order_id: id } }, { t: token }), {
+        SIGNING_SECRET: '',
+      }),
+    ).toBe(401);
   });
 
   it('passes the envelope token through, and with REQUIRE_SIGNATURE off an invalid one is not checked', async () => {
     expect(env.REQUIRE_SIGNATURE).toBe('false');
     const id = orderId('S');
-    const res = await postBrowser(envelope({ event: 'mt_order', ecommerce: { order_id: id, items: [] } }, { t: '1.forged' }));
+    const res = await postBrowser(
+      envelope({ event: 'mt_order', ecommerce: { order_id: id, items: [] } }, { t: '1.forged' }),
+    );
     expect(res.status).toBe(202);
   });
 });

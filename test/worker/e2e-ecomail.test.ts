@@ -2,13 +2,26 @@
 // order, then PUTs of the whole transaction), with a retry after a 500 and rejections that keep the vendor's text.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EcomailRow } from '../fakes/ecomail.d.mts';
-import { deliveries, fakes, orderId, postEvents, receivedFor, type Received, type Row, postAccepted, settledRows } from './helpers';
+import {
+  deliveries,
+  fakes,
+  orderId,
+  postEvents,
+  receivedFor,
+  type Received,
+  type Row,
+  postAccepted,
+  settledRows,
+} from './helpers';
 
 const VENDOR = 'ecomail';
 const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);
 const post = postAccepted;
 
-type Body = { transaction: { status: string; amount: number }; transaction_items: { code: string; amount: number; price: number }[] };
+type Body = {
+  transaction: { status: string; amount: number };
+  transaction_items: { code: string; amount: number; price: number }[];
+};
 /** One line per request: status code, method, path, and the transaction's status, amount and items. */
 function summary(r: Received): string {
   const b = JSON.parse(r.body) as Body;
@@ -27,10 +40,16 @@ const ITEMS = [
 function newOrder(prefix: string) {
   const id = orderId(prefix);
   const t = Math.floor(Date.now() / 1000) - 3600;
-  return { id, t, base: { order_id: id, currency: 'EUR', customer: { email: `${id.toLowerCase()}@example.com`, city: 'Brno' } } };
+  return {
+    id,
+    t,
+    base: { order_id: id, currency: 'EUR', customer: { email: `${id.toLowerCase()}@example.com`, city: 'Brno' } },
+  };
 }
 
-beforeEach(async () => { await fakes.reset(); });
+beforeEach(async () => {
+  await fakes.reset();
+});
 
 describe('Ecomail end to end', () => {
   it('created → paid → partial refund → cancelled: one POST, then whole-order PUTs, all delivered', async () => {
@@ -39,7 +58,13 @@ describe('Ecomail end to end', () => {
     await settled(id, 1);
     await post({ ...base, status: 'paid', occurred_at: t + 60, total: 33.8, shipping: 5, items: ITEMS });
     await settled(id, 2);
-    await post({ ...base, status: 'refunded', occurred_at: t + 120, total: 11.9, items: [{ id: 'SKU-1', quantity: 1, price: 11.9 }] });
+    await post({
+      ...base,
+      status: 'refunded',
+      occurred_at: t + 120,
+      total: 11.9,
+      items: [{ id: 'SKU-1', quantity: 1, price: 11.9 }],
+    });
     await settled(id, 3);
     await post({ ...base, status: 'cancelled', occurred_at: t + 180 });
     const rows = await settled(id, 4);
@@ -57,8 +82,14 @@ describe('Ecomail end to end', () => {
     const state = await fakeState();
     expect(state.duplicates.filter((d) => d.order_id === id)).toEqual([]);
     expect(state.transactions[id]?.transaction).toMatchObject({
-      order_id: id, email: base.customer.email, shop: 'shop.example', amount: 21.9, shipping: 5, city: 'Brno',
-      timestamp: t, status: 'canceled',
+      order_id: id,
+      email: base.customer.email,
+      shop: 'shop.example',
+      amount: 21.9,
+      shipping: 5,
+      city: 'Brno',
+      timestamp: t,
+      status: 'canceled',
     });
   });
 
@@ -76,7 +107,10 @@ describe('Ecomail end to end', () => {
     const lines = (await receivedFor(VENDOR, id)).map(summary);
     expect([
       [`200 POST /tracker/transaction completed 33.8 SKU-1x2,SKU-2x1`],
-      [`200 POST /tracker/transaction pending 33.8 SKU-1x2,SKU-2x1`, `200 PUT /tracker/transaction/${id} completed 33.8 SKU-1x2,SKU-2x1`],
+      [
+        `200 POST /tracker/transaction pending 33.8 SKU-1x2,SKU-2x1`,
+        `200 PUT /tracker/transaction/${id} completed 33.8 SKU-1x2,SKU-2x1`,
+      ],
     ]).toContainEqual(lines);
     expect((await fakeState()).transactions[id]?.transaction.status).toBe('completed');
   });
@@ -91,7 +125,7 @@ describe('Ecomail end to end', () => {
     expect((await fakeState()).duplicates.filter((d) => d.order_id === id)).toEqual([]);
   });
 
-  it('rejects a 422 and keeps the vendor\'s text', async () => {
+  it("rejects a 422 and keeps the vendor's text", async () => {
     const errors = { errors: { 'transaction.email': ['The transaction.email must be a valid email address.'] } };
     await fakes.failNext(VENDOR, 1, { status: 422, body: errors });
     const { id, t, base } = newOrder('EC422');
@@ -116,7 +150,15 @@ describe('Ecomail end to end', () => {
 
   it('records an order without email as skipped: no_identifier', async () => {
     const { id, t } = newOrder('ECNOMAIL');
-    await post({ order_id: id, currency: 'EUR', status: 'paid', occurred_at: t, total: 5, items: [ITEMS[1]], customer: { phone: '+420777000111' } });
+    await post({
+      order_id: id,
+      currency: 'EUR',
+      status: 'paid',
+      occurred_at: t,
+      total: 5,
+      items: [ITEMS[1]],
+      customer: { phone: '+420777000111' },
+    });
     const rows = await settled(id, 1);
     expect(rows[0]).toMatchObject({ state: 'skipped', reason: 'no_identifier' });
     expect(await receivedFor(VENDOR, id)).toEqual([]);

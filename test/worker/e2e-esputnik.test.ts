@@ -22,7 +22,11 @@ function summary(r: Received): string {
   return `${r.status} ${body.eventTypeKey} ${param(body, 'status')} ${param(body, 'totalCost') ?? '-'}`;
 }
 
-type FakeState = { orders: Record<string, ESputnikOrder>; contacts: Record<string, ESputnikContact>; dropped: { externalOrderId?: string; reason: string }[] };
+type FakeState = {
+  orders: Record<string, ESputnikOrder>;
+  contacts: Record<string, ESputnikContact>;
+  dropped: { externalOrderId?: string; reason: string }[];
+};
 const fakeState = () => fakes.state<FakeState>(VENDOR);
 
 const ITEMS = [
@@ -38,7 +42,9 @@ function newOrder(prefix: string, customer: Record<string, unknown> = {}) {
   return { id, email, t, base };
 }
 
-beforeEach(async () => { await fakes.reset(); });
+beforeEach(async () => {
+  await fakes.reset();
+});
 
 describe('eSputnik end to end', () => {
   it('created → paid → partial refund → cancelled: each event once, after its contact upsert, all delivered', async () => {
@@ -47,7 +53,13 @@ describe('eSputnik end to end', () => {
     await settled(id, 1);
     await post({ ...base, status: 'paid', occurred_at: t + 60, total: 33.8, shipping: 5, items: ITEMS });
     await settled(id, 2);
-    await post({ ...base, status: 'refunded', occurred_at: t + 120, total: 11.9, items: [{ id: 'SKU-1', quantity: 1, price: 11.9 }] });
+    await post({
+      ...base,
+      status: 'refunded',
+      occurred_at: t + 120,
+      total: 11.9,
+      items: [{ id: 'SKU-1', quantity: 1, price: 11.9 }],
+    });
     await settled(id, 3);
     await post({ ...base, status: 'cancelled', occurred_at: t + 180 });
     const rows = await settled(id, 4);
@@ -55,26 +67,38 @@ describe('eSputnik end to end', () => {
     expect(rows.map((r) => r.state)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
     const received = await receivedFor(id, email);
     expect(received.map(summary)).toEqual([
-      '200 contact', '200 orderCreated INITIALIZED 33.8',
-      '200 contact', '200 orderUpdated IN_PROGRESS 33.8',
-      '200 contact', '200 orderUpdated IN_PROGRESS 21.9',
-      '200 contact', '200 orderCancelled CANCELLED -',
+      '200 contact',
+      '200 orderCreated INITIALIZED 33.8',
+      '200 contact',
+      '200 orderUpdated IN_PROGRESS 33.8',
+      '200 contact',
+      '200 orderUpdated IN_PROGRESS 21.9',
+      '200 contact',
+      '200 orderCancelled CANCELLED -',
     ]);
     expect(received.every((r) => r.accepted && r.headers.authorization?.startsWith('Basic '))).toBe(true);
     const contact = JSON.parse(received[0]!.body) as Record<string, unknown>;
-    expect(contact).toEqual({ externalCustomerId: 'cust-es-1', firstName: 'Jana',
-      channels: [{ type: 'email', value: email }, { type: 'sms', value: '420777123456' }] });
+    expect(contact).toEqual({
+      externalCustomerId: 'cust-es-1',
+      firstName: 'Jana',
+      channels: [
+        { type: 'email', value: email },
+        { type: 'sms', value: '420777123456' },
+      ],
+    });
 
     const state = await fakeState();
     expect(state.dropped.filter((d) => d.externalOrderId === id)).toEqual([]);
     expect(state.orders[id]).toMatchObject({
-      status: 'CANCELLED', totalCost: 21.9, externalCustomerId: 'cust-es-1',
+      status: 'CANCELLED',
+      totalCost: 21.9,
+      externalCustomerId: 'cust-es-1',
       events: ['orderCreated', 'orderUpdated', 'orderUpdated', 'orderCancelled'],
     });
     expect(Object.values(state.contacts).filter((c) => c.email === email)).toHaveLength(1);
   });
 
-  it('stores a first-time guest buyer\'s order: the contact is created first, so the event is not dropped', async () => {
+  it("stores a first-time guest buyer's order: the contact is created first, so the event is not dropped", async () => {
     const { id, email, t, base } = newOrder('ESNEW');
     expect(Object.values((await fakeState()).contacts).some((c) => c.email === email)).toBe(false);
     await post({ ...base, status: 'paid', occurred_at: t, total: 33.8, shipping: 5, items: ITEMS });
@@ -95,10 +119,14 @@ describe('eSputnik end to end', () => {
     const rows = await settled(id, 1);
     expect(rows[0]).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
     // The 500 hit the contact call, which stopped the lane: the event went out only on the second attempt.
-    expect((await receivedFor(id, email)).map(summary)).toEqual(['500 contact', '200 contact', '200 orderCreated INITIALIZED 5']);
+    expect((await receivedFor(id, email)).map(summary)).toEqual([
+      '500 contact',
+      '200 contact',
+      '200 orderCreated INITIALIZED 5',
+    ]);
   });
 
-  it('rejects on a 400 and keeps the vendor\'s text', async () => {
+  it("rejects on a 400 and keeps the vendor's text", async () => {
     await fakes.failNext(VENDOR, 1, { status: 400, body: { error: 'channels is required' } });
     const { id, email, t, base } = newOrder('ES400');
     await post({ ...base, status: 'created', occurred_at: t, total: 5, items: [ITEMS[1]] });

@@ -14,22 +14,32 @@ const final = (state: string) => !['pending', 'retry'].includes(state);
 
 /** Waits until the ingest consumer has stored `count` Yandex rows of the order (they wait for a flush). */
 async function stored(order: string, count: number): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, VENDOR);
-    return r.length === count ? r : null;
-  }, { timeout: 30_000 });
-  if (!rows) throw new Error(`${count} Yandex rows of ${order} were not stored: ${JSON.stringify(await deliveries(order, VENDOR))}`);
+  const rows = await waitFor(
+    async () => {
+      const r = await deliveries(order, VENDOR);
+      return r.length === count ? r : null;
+    },
+    { timeout: 30_000 },
+  );
+  if (!rows)
+    throw new Error(
+      `${count} Yandex rows of ${order} were not stored: ${JSON.stringify(await deliveries(order, VENDOR))}`,
+    );
   return rows;
 }
 
 /** Runs the cron (retrying rows come due after their 1–2 s backoff) until every Yandex row of the order is final. */
 async function flushUntilFinal(order: string): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    await runScheduled(env, defaultDeps());
-    const r = await deliveries(order, VENDOR);
-    return r.length > 0 && r.every((x) => final(x.state)) ? r : null;
-  }, { timeout: 30_000, every: 500 });
-  if (!rows) throw new Error(`Yandex rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
+  const rows = await waitFor(
+    async () => {
+      await runScheduled(env, defaultDeps());
+      const r = await deliveries(order, VENDOR);
+      return r.length > 0 && r.every((x) => final(x.state)) ? r : null;
+    },
+    { timeout: 30_000, every: 500 },
+  );
+  if (!rows)
+    throw new Error(`Yandex rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, VENDOR))}`);
   return rows;
 }
 
@@ -39,7 +49,8 @@ async function post(event: Record<string, unknown>): Promise<void> {
 
 type FakeState = { orders: Record<string, YandexRow>; failedUploads: unknown[]; uploads: number };
 const fakeState = () => fakes.state<FakeState>(VENDOR);
-const uploadedRows = async (id: string) => (await fakes.accepted<YandexAccepted>(VENDOR)).flatMap((u) => u.rows.filter((r) => r.id === id));
+const uploadedRows = async (id: string) =>
+  (await fakes.accepted<YandexAccepted>(VENDOR)).flatMap((u) => u.rows.filter((r) => r.id === id));
 
 /** Moscow has been UTC+3 all year since 2014. */
 const moscow = (unix: number) => new Date((unix + 3 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
@@ -52,7 +63,20 @@ const ITEMS = [
 function newOrder(prefix: string) {
   const id = orderId(prefix);
   const t = Math.floor(Date.now() / 1000) - 3600;
-  return { id, t, base: { order_id: id, currency: 'RUB', customer: { id: `cust-${id}`, email: `${id}@Example.com`, phone: '+7 999 555-11-11', ym_client_id: '1700000000000000001' } } };
+  return {
+    id,
+    t,
+    base: {
+      order_id: id,
+      currency: 'RUB',
+      customer: {
+        id: `cust-${id}`,
+        email: `${id}@Example.com`,
+        phone: '+7 999 555-11-11',
+        ym_client_id: '1700000000000000001',
+      },
+    },
+  };
 }
 
 async function canonical(input: Record<string, unknown>): Promise<CanonicalEvent> {
@@ -61,21 +85,38 @@ async function canonical(input: Record<string, unknown>): Promise<CanonicalEvent
   return toCanonicalEvent(parsed.value, { source: 'server', received_at: Math.floor(Date.now() / 1000) }, 'EUR');
 }
 const message = (event: CanonicalEvent) =>
-  ({ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { event }, ack() {}, retry() {} }) as unknown as Message<IngestMessage>;
+  ({
+    id: crypto.randomUUID(),
+    timestamp: new Date(),
+    attempts: 1,
+    body: { event },
+    ack() {},
+    retry() {},
+  }) as unknown as Message<IngestMessage>;
 
-beforeEach(async () => { await fakes.reset(); });
+beforeEach(async () => {
+  await fakes.reset();
+});
 
 describe('Yandex Metrica end to end', () => {
   // First in the file: the consumer's own flush needs a minute since the last flush, and no flush has run yet.
   it('the ingest consumer flushes once YANDEX_BATCH rows wait, then not again within a minute; the cron does', async () => {
     const batchEnv = { ...env, YANDEX_BATCH: '1' } as Env;
     const a = newOrder('YAB1');
-    await handleIngest([message(await canonical({ ...a.base, status: 'paid', occurred_at: a.t, total: 10 }))], batchEnv, defaultDeps());
+    await handleIngest(
+      [message(await canonical({ ...a.base, status: 'paid', occurred_at: a.t, total: 10 }))],
+      batchEnv,
+      defaultDeps(),
+    );
     expect((await deliveries(a.id, VENDOR)).map((r) => r.state)).toEqual(['delivered']);
     expect((await fakeState()).orders[a.id]).toMatchObject({ order_status: 'PAID', revenue: '10' });
 
     const b = newOrder('YAB2');
-    await handleIngest([message(await canonical({ ...b.base, status: 'paid', occurred_at: b.t, total: 20 }))], batchEnv, defaultDeps());
+    await handleIngest(
+      [message(await canonical({ ...b.base, status: 'paid', occurred_at: b.t, total: 20 }))],
+      batchEnv,
+      defaultDeps(),
+    );
     expect((await deliveries(b.id, VENDOR)).map((r) => r.state)).toEqual(['pending']);
     expect(await receivedFor(VENDOR, b.id)).toEqual([]);
     expect((await flushUntilFinal(b.id)).map((r) => r.state)).toEqual(['delivered']);
@@ -87,7 +128,11 @@ describe('Yandex Metrica end to end', () => {
     const steps: [Record<string, unknown>, string, string][] = [
       [{ status: 'created', occurred_at: t, total: 33.8, shipping: 5, items: ITEMS }, 'IN_PROGRESS', '33.8'],
       [{ status: 'paid', occurred_at: t + 60, total: 33.8, shipping: 5, items: ITEMS }, 'PAID', '33.8'],
-      [{ status: 'refunded', occurred_at: t + 120, total: 5, items: [{ id: 'SKU-2', quantity: 1, price: 5 }] }, 'PAID', '28.8'],
+      [
+        { status: 'refunded', occurred_at: t + 120, total: 5, items: [{ id: 'SKU-2', quantity: 1, price: 5 }] },
+        'PAID',
+        '28.8',
+      ],
       [{ status: 'cancelled', occurred_at: t + 180 }, 'CANCELLED', '0'],
     ];
     for (const [i, [event, status, revenue]] of steps.entries()) {
@@ -96,13 +141,30 @@ describe('Yandex Metrica end to end', () => {
       const rows = await flushUntilFinal(id);
       expect(rows.map((r) => r.state)).toEqual(Array(i + 1).fill('delivered'));
       expect((await fakeState()).orders[id]).toStrictEqual({
-        id, create_date_time: moscow(t), client_uniq_id: `cust-${id}`, client_ids: '1700000000000000001',
-        emails: `${id.toLowerCase()}@example.com`, phones: '79995551111', order_status: status, revenue, currency: 'RUB',
+        id,
+        create_date_time: moscow(t),
+        client_uniq_id: `cust-${id}`,
+        client_ids: '1700000000000000001',
+        emails: `${id.toLowerCase()}@example.com`,
+        phones: '79995551111',
+        order_status: status,
+        revenue,
+        currency: 'RUB',
       });
     }
     const received = await receivedFor(VENDOR, id);
-    expect(received.map((r) => [r.method, r.path, r.query.merge_mode, r.status, r.accepted, r.headers.authorization]))
-      .toEqual(Array(4).fill(['POST', '/cdp/api/v1/counter/12345678/data/simple_orders', 'SAVE', 200, true, 'OAuth test-yandex-token']));
+    expect(
+      received.map((r) => [r.method, r.path, r.query.merge_mode, r.status, r.accepted, r.headers.authorization]),
+    ).toEqual(
+      Array(4).fill([
+        'POST',
+        '/cdp/api/v1/counter/12345678/data/simple_orders',
+        'SAVE',
+        200,
+        true,
+        'OAuth test-yandex-token',
+      ]),
+    );
     expect((await uploadedRows(id)).map((r) => r.order_status)).toEqual(['IN_PROGRESS', 'PAID', 'PAID', 'CANCELLED']);
     expect((await fakeState()).failedUploads).toEqual([]);
   });
@@ -120,7 +182,13 @@ describe('Yandex Metrica end to end', () => {
 
   it('records an order with no client id, email or phone as skipped: no_identifier', async () => {
     const id = orderId('YANOID');
-    await post({ order_id: id, status: 'paid', occurred_at: Math.floor(Date.now() / 1000), total: 5, customer: { id: 'cust-only' } });
+    await post({
+      order_id: id,
+      status: 'paid',
+      occurred_at: Math.floor(Date.now() / 1000),
+      total: 5,
+      customer: { id: 'cust-only' },
+    });
     await stored(id, 1);
     const rows = await flushUntilFinal(id);
     expect(rows[0]).toMatchObject({ state: 'skipped', reason: 'no_identifier' });
@@ -138,13 +206,28 @@ describe('Yandex Metrica end to end', () => {
   });
 
   it('rejects an upload whose validation FAILED, keeping the answer', async () => {
-    const failed = { uploading: { uploading_id: '9', datetime: '2026-01-01 00:00:00', api_validation_status: 'FAILED', elements_count: 1, entity_type: 'ORDER', uploading_format: 'CSV', uploading_source: 'API' } };
+    const failed = {
+      uploading: {
+        uploading_id: '9',
+        datetime: '2026-01-01 00:00:00',
+        api_validation_status: 'FAILED',
+        elements_count: 1,
+        entity_type: 'ORDER',
+        uploading_format: 'CSV',
+        uploading_source: 'API',
+      },
+    };
     await fakes.failNext(VENDOR, 1, { status: 200, body: failed });
     const { id, t, base } = newOrder('YAFAIL');
     await post({ ...base, status: 'paid', occurred_at: t, total: 10 });
     await stored(id, 1);
     const rows = await flushUntilFinal(id);
-    expect(rows[0]).toMatchObject({ state: 'rejected', attempts: 1, last_status: 200, last_detail: `200 ${JSON.stringify(failed)}` });
+    expect(rows[0]).toMatchObject({
+      state: 'rejected',
+      attempts: 1,
+      last_status: 200,
+      last_detail: `200 ${JSON.stringify(failed)}`,
+    });
   });
 
   it('narrows a FAILED upload of two orders down to single uploads', async () => {
@@ -164,7 +247,12 @@ describe('Yandex Metrica end to end', () => {
       expect(row?.last_detail).toMatch(/^after batch rejection/);
     }
     const received = await fakes.received(VENDOR);
-    expect(received.map((r) => [r.status, r.body.includes(a.id), r.body.includes(b.id)]).sort())
-      .toEqual([[200, true, true], [200, true, false], [200, false, true]].sort());
+    expect(received.map((r) => [r.status, r.body.includes(a.id), r.body.includes(b.id)]).sort()).toEqual(
+      [
+        [200, true, true],
+        [200, true, false],
+        [200, false, true],
+      ].sort(),
+    );
   });
 });

@@ -3,7 +3,8 @@
 //   POST /<vendor>/failNext {n, ...opts} | /<vendor>/failureRate {rate, seed, ...opts} | /<vendor>/down {down}
 //   POST /reset
 type Fake = {
-  received: unknown[]; accepted: unknown[];
+  received: unknown[];
+  accepted: unknown[];
   failNext(n: number, opts?: Record<string, unknown>): void;
   setFailureRate(rate: number, opts?: Record<string, unknown>): void;
   down(on: boolean): void;
@@ -24,26 +25,38 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const toJson = (x: unknown) => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v)));
+const toJson = (x: unknown) =>
+  JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v)));
 
 export async function controlFakes(fakes: Fakes, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const [name, action] = url.pathname.split('/').filter(Boolean);
-  if (name === 'reset') { fakes.reset(); return Response.json({ ok: true }); }
+  if (name === 'reset') {
+    fakes.reset();
+    return Response.json({ ok: true });
+  }
   const fake = (fakes as unknown as Record<string, Fake | undefined>)[name ?? ''];
   if (!fake || typeof fake !== 'object') return Response.json({ error: `no fake ${name}` }, { status: 404 });
-  const body = request.method === 'POST' ? (await request.json().catch(() => ({}))) as Record<string, unknown> : {};
+  const body = request.method === 'POST' ? ((await request.json().catch(() => ({}))) as Record<string, unknown>) : {};
   switch (action) {
-    case 'received': return Response.json(toJson(fake.received));
-    case 'accepted': return Response.json(toJson(fake.accepted));
-    case 'state': return Response.json(toJson(Object.fromEntries(Object.entries(fake).filter(([, v]) => typeof v !== 'function'))));
-    case 'failNext': fake.failNext(Number(body.n ?? 1), body); return Response.json({ ok: true });
+    case 'received':
+      return Response.json(toJson(fake.received));
+    case 'accepted':
+      return Response.json(toJson(fake.accepted));
+    case 'state':
+      return Response.json(toJson(Object.fromEntries(Object.entries(fake).filter(([, v]) => typeof v !== 'function'))));
+    case 'failNext':
+      fake.failNext(Number(body.n ?? 1), body);
+      return Response.json({ ok: true });
     case 'failureRate': {
       const { rate, seed, ...opts } = body;
       fake.setFailureRate(Number(rate), { ...opts, rng: mulberry32(Number(seed ?? 1)) });
       return Response.json({ ok: true });
     }
-    case 'down': fake.down(Boolean(body.down ?? true)); return Response.json({ ok: true });
-    default: return Response.json({ error: `no action ${action}` }, { status: 404 });
+    case 'down':
+      fake.down(Boolean(body.down ?? true));
+      return Response.json({ ok: true });
+    default:
+      return Response.json({ error: `no action ${action}` }, { status: 404 });
   }
 }

@@ -13,13 +13,19 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return worker.fetch(new Request(`https://relay.shop.example${path}`, init));
 }
 
-export function postEvents(body: unknown, { token = S2S_TOKEN, type = 'application/json' }: { token?: string | null; type?: string } = {}): Promise<Response> {
+export function postEvents(
+  body: unknown,
+  { token = S2S_TOKEN, type = 'application/json' }: { token?: string | null; type?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': type };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   return call('/v1/events', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
-export function postBrowser(body: unknown, { origin = ORIGIN, type = 'text/plain;charset=UTF-8' }: { origin?: string | null; type?: string } = {}): Promise<Response> {
+export function postBrowser(
+  body: unknown,
+  { origin = ORIGIN, type = 'text/plain;charset=UTF-8' }: { origin?: string | null; type?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': type };
   if (origin !== null) headers.origin = origin;
   return call('/o', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -46,7 +52,16 @@ export function makeEvent(overrides: Record<string, unknown> = {}): Record<strin
 }
 
 // ---- fake vendors (Node side, via the control host) ----
-export type Received = { method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body: string; status: number; accepted: boolean; error?: string };
+export type Received = {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+  accepted: boolean;
+  error?: string;
+};
 
 export const fakes = {
   async received(vendor: string): Promise<Received[]> {
@@ -62,7 +77,10 @@ export const fakes = {
     await fetch(`http://fakes.control/${vendor}/failNext`, { method: 'POST', body: JSON.stringify({ n, ...opts }) });
   },
   async failureRate(vendor: string, rate: number, opts: Record<string, unknown> = {}): Promise<void> {
-    await fetch(`http://fakes.control/${vendor}/failureRate`, { method: 'POST', body: JSON.stringify({ rate, ...opts }) });
+    await fetch(`http://fakes.control/${vendor}/failureRate`, {
+      method: 'POST',
+      body: JSON.stringify({ rate, ...opts }),
+    });
   },
   async down(vendor: string, down: boolean): Promise<void> {
     await fetch(`http://fakes.control/${vendor}/down`, { method: 'POST', body: JSON.stringify({ down }) });
@@ -74,20 +92,37 @@ export const fakes = {
 
 /** Requests a fake received that mention an order id. */
 export async function receivedFor(vendor: string, id: string): Promise<Received[]> {
-  return (await fakes.received(vendor)).filter((r) => r.body.includes(JSON.stringify(id).slice(1, -1)) || r.path.includes(encodeURIComponent(id)));
+  return (await fakes.received(vendor)).filter(
+    (r) => r.body.includes(JSON.stringify(id).slice(1, -1)) || r.path.includes(encodeURIComponent(id)),
+  );
 }
 
 // ---- D1 ----
-export type Row = { event_key: string; vendor: string; state: string; reason: string | null; attempts: number; last_status: number | null; last_detail: string | null; next_attempt_at: number; claimed_until: number | null };
+export type Row = {
+  event_key: string;
+  vendor: string;
+  state: string;
+  reason: string | null;
+  attempts: number;
+  last_status: number | null;
+  last_detail: string | null;
+  next_attempt_at: number;
+  claimed_until: number | null;
+};
 
 export async function deliveries(order: string, vendor?: string): Promise<Row[]> {
   const { results } = await env.DB.prepare(
-    `SELECT * FROM deliveries WHERE order_id = ?1 AND (?2 IS NULL OR vendor = ?2) ORDER BY created_at, event_key`).bind(order, vendor ?? null).all<Row>();
+    `SELECT * FROM deliveries WHERE order_id = ?1 AND (?2 IS NULL OR vendor = ?2) ORDER BY created_at, event_key`,
+  )
+    .bind(order, vendor ?? null)
+    .all<Row>();
   return results;
 }
 
 export async function storedEvents(order: string): Promise<{ key: string; status: string }[]> {
-  const { results } = await env.DB.prepare(`SELECT key, status FROM events WHERE order_id = ?1`).bind(order).all<{ key: string; status: string }>();
+  const { results } = await env.DB.prepare(`SELECT key, status FROM events WHERE order_id = ?1`)
+    .bind(order)
+    .all<{ key: string; status: string }>();
   return results;
 }
 
@@ -106,11 +141,15 @@ export const isFinal = (state: string): boolean => !['pending', 'retry'].include
 
 /** Waits until the order has `count` delivery rows for `vendor`, all final; throws with the rows otherwise. */
 export async function settledRows(order: string, vendor: string, count: number, timeout = 30_000): Promise<Row[]> {
-  const rows = await waitFor(async () => {
-    const r = await deliveries(order, vendor);
-    return r.length === count && r.every((x) => isFinal(x.state)) ? r : null;
-  }, { timeout });
-  if (!rows) throw new Error(`${vendor} rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, vendor))}`);
+  const rows = await waitFor(
+    async () => {
+      const r = await deliveries(order, vendor);
+      return r.length === count && r.every((x) => isFinal(x.state)) ? r : null;
+    },
+    { timeout },
+  );
+  if (!rows)
+    throw new Error(`${vendor} rows of ${order} did not settle: ${JSON.stringify(await deliveries(order, vendor))}`);
   return rows;
 }
 

@@ -29,7 +29,9 @@ describe('POST /v1/events (back office)', () => {
     expect(res.status).toBe(400);
     const body = await res.json<{ error: string; issues: { path: string; message: string }[] }>();
     expect(body.error).toBe('invalid_event');
-    expect(body.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['1.status', '1.items.0.id', '1.items.0.quantity']));
+    expect(body.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(['1.status', '1.items.0.id', '1.items.0.quantity']),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await storedEvents(String(good.order_id))).toEqual([]);
   });
@@ -56,15 +58,26 @@ describe('POST /v1/events (back office)', () => {
     const res = await postEvents(makeEvent({ context: { source: 'server' } }));
     expect(res.status).toBe(400);
     const event = makeEvent({ loyalty_tier: 'gold', ['__proto__']: { polluted: true } });
-    const ok = await postEvents(JSON.stringify(event).replace('"loyalty_tier"', '"__proto__":{"polluted":true},"loyalty_tier"'));
+    const ok = await postEvents(
+      JSON.stringify(event).replace('"loyalty_tier"', '"__proto__":{"polluted":true},"loyalty_tier"'),
+    );
     expect(ok.status).toBe(202);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('answers 503 and accepts nothing when the queue refuses', async () => {
-    const refusing = { ...env, INGEST: { sendBatch: async () => { throw new Error('queue unavailable'); } } } as unknown as typeof env;
+    const refusing = {
+      ...env,
+      INGEST: {
+        sendBatch: async () => {
+          throw new Error('queue unavailable');
+        },
+      },
+    } as unknown as typeof env;
     const request = new Request('https://relay.shop.example/v1/events', {
-      method: 'POST', headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(makeEvent()),
+      method: 'POST',
+      headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(makeEvent()),
     });
     const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], refusing);
     expect(res.status).toBe(503);
@@ -92,7 +105,10 @@ describe('POST /o (browser)', () => {
   });
 
   it('answers the CORS preflight for allowed origins only', async () => {
-    const ok = await call('/o', { method: 'OPTIONS', headers: { origin: 'https://www.shop.example', 'access-control-request-method': 'POST' } });
+    const ok = await call('/o', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://www.shop.example', 'access-control-request-method': 'POST' },
+    });
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-methods')).toContain('POST');
     const no = await call('/o', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });

@@ -7,16 +7,26 @@ import { deliveries, env, fakes, makeEvent, postEvents, receivedFor, storedEvent
 
 const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);
 async function settled(order: string, vendor = 'mytracker', timeout = 30_000) {
-  return waitFor(async () => {
-    const rows = await deliveries(order, vendor);
-    return rows.length > 0 && rows.every((r) => final(r.state)) ? rows : null;
-  }, { timeout });
+  return waitFor(
+    async () => {
+      const rows = await deliveries(order, vendor);
+      return rows.length > 0 && rows.every((r) => final(r.state)) ? rows : null;
+    },
+    { timeout },
+  );
 }
-const attemptsOf = async (key: string) => (await env.DB.prepare(
-  `SELECT http_status, outcome, detail FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker' ORDER BY id`).bind(key)
-  .all<{ http_status: number | null; outcome: string; detail: string }>()).results;
+const attemptsOf = async (key: string) =>
+  (
+    await env.DB.prepare(
+      `SELECT http_status, outcome, detail FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker' ORDER BY id`,
+    )
+      .bind(key)
+      .all<{ http_status: number | null; outcome: string; detail: string }>()
+  ).results;
 
-beforeEach(async () => { await fakes.reset(); });
+beforeEach(async () => {
+  await fakes.reset();
+});
 
 describe('delivery pipeline', () => {
   it('carries an event through both queues to MyTracker with the documented request', async () => {
@@ -26,7 +36,13 @@ describe('delivery pipeline', () => {
     expect(rows?.map((r) => r.state)).toEqual(['delivered']);
     const [req, ...more] = await receivedFor('mytracker', String(event.order_id));
     expect(more).toEqual([]);
-    expect(req).toMatchObject({ method: 'POST', path: '/v1/order/', query: { idApp: '12345' }, status: 200, accepted: true });
+    expect(req).toMatchObject({
+      method: 'POST',
+      path: '/v1/order/',
+      query: { idApp: '12345' },
+      status: 200,
+      accepted: true,
+    });
     expect(req!.headers.authorization).toBe('test-mytracker-token');
     const body = JSON.parse(req!.body);
     expect(body.lvid).toBe('a'.repeat(32));
@@ -54,7 +70,10 @@ describe('delivery pipeline', () => {
     expect(rows?.[0]).toMatchObject({ state: 'delivered', attempts: 2, last_status: 200 });
     const received = await fakes.received('mytracker');
     expect(received.filter((r) => r.accepted && r.body.includes(String(event.order_id)))).toHaveLength(1);
-    expect((await attemptsOf(rows![0]!.event_key)).map((a) => [a.http_status, a.outcome])).toEqual([[500, 'retry'], [200, 'delivered']]);
+    expect((await attemptsOf(rows![0]!.event_key)).map((a) => [a.http_status, a.outcome])).toEqual([
+      [500, 'retry'],
+      [200, 'delivered'],
+    ]);
   });
 
   it('retries a refused connection and a timeout as network failures', async () => {
@@ -113,14 +132,28 @@ describe('delivery pipeline', () => {
   });
 });
 
-async function insertEvent(order: string, rows: { vendor: string; state: string; next: number; claimed: number | null; attempts: number }[]) {
+async function insertEvent(
+  order: string,
+  rows: { vendor: string; state: string; next: number; claimed: number | null; attempts: number }[],
+) {
   const now = Date.now();
-  const event = { ...makeEvent({ order_id: order }), key: `${order}:paid`, occurred_at: Math.floor(now / 1000), context: { source: 'server', received_at: Math.floor(now / 1000) } };
-  await env.DB.prepare(`INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`)
-    .bind(event.key, order, event.occurred_at, now, JSON.stringify(event)).run();
+  const event = {
+    ...makeEvent({ order_id: order }),
+    key: `${order}:paid`,
+    occurred_at: Math.floor(now / 1000),
+    context: { source: 'server', received_at: Math.floor(now / 1000) },
+  };
+  await env.DB.prepare(
+    `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`,
+  )
+    .bind(event.key, order, event.occurred_at, now, JSON.stringify(event))
+    .run();
   for (const r of rows) {
-    await env.DB.prepare(`INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, claimed_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`)
-      .bind(event.key, r.vendor, order, r.state, r.attempts, r.next, r.claimed, now).run();
+    await env.DB.prepare(
+      `INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, claimed_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
+    )
+      .bind(event.key, r.vendor, order, r.state, r.attempts, r.next, r.claimed, now)
+      .run();
   }
   return event.key;
 }
@@ -130,8 +163,12 @@ describe('cron and dead letters', () => {
     const now = Date.now();
     const lost = `CRON-LOST-${now}`;
     const waiting = `CRON-WAIT-${now}`;
-    await insertEvent(lost, [{ vendor: 'mytracker', state: 'pending', next: now - 120_000, claimed: now - 1000, attempts: 1 }]);
-    await insertEvent(waiting, [{ vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 2 }]);
+    await insertEvent(lost, [
+      { vendor: 'mytracker', state: 'pending', next: now - 120_000, claimed: now - 1000, attempts: 1 },
+    ]);
+    await insertEvent(waiting, [
+      { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 2 },
+    ]);
     const result = await runScheduled(env, defaultDeps());
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     const rows = await settled(lost);
@@ -143,10 +180,19 @@ describe('cron and dead letters', () => {
 
   it('marks dead-lettered rows dead but never a delivered one', async () => {
     const now = Date.now();
-    const a = await insertEvent(`DLQ-A-${now}`, [{ vendor: 'mytracker', state: 'retry', next: now, claimed: null, attempts: 3 }]);
-    const b = await insertEvent(`DLQ-B-${now}`, [{ vendor: 'mytracker', state: 'delivered', next: now, claimed: null, attempts: 1 }]);
+    const a = await insertEvent(`DLQ-A-${now}`, [
+      { vendor: 'mytracker', state: 'retry', next: now, claimed: null, attempts: 3 },
+    ]);
+    const b = await insertEvent(`DLQ-B-${now}`, [
+      { vendor: 'mytracker', state: 'delivered', next: now, claimed: null, attempts: 1 },
+    ]);
     const acked: string[] = [];
-    const message = (key: string) => ({ body: { key, vendor: 'mytracker' }, ack: () => acked.push(key), retry: () => {} }) as unknown as Message<DeliveryMessage>;
+    const message = (key: string) =>
+      ({
+        body: { key, vendor: 'mytracker' },
+        ack: () => acked.push(key),
+        retry: () => {},
+      }) as unknown as Message<DeliveryMessage>;
     await handleDeadLetters([message(a), message(b)], env, defaultDeps());
     expect(acked).toEqual([a, b]);
     expect((await deliveries(`DLQ-A-${now}`))[0]?.state).toBe('dead');
@@ -156,8 +202,12 @@ describe('cron and dead letters', () => {
   it('purges events past the retention whose deliveries are final, keeping open ones', async () => {
     const now = Date.now();
     const old = now - 40 * 86_400_000;
-    const done = await insertEvent(`PURGE-DONE-${now}`, [{ vendor: 'mytracker', state: 'delivered', next: old, claimed: null, attempts: 1 }]);
-    const open = await insertEvent(`PURGE-OPEN-${now}`, [{ vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 1 }]);
+    const done = await insertEvent(`PURGE-DONE-${now}`, [
+      { vendor: 'mytracker', state: 'delivered', next: old, claimed: null, attempts: 1 },
+    ]);
+    const open = await insertEvent(`PURGE-OPEN-${now}`, [
+      { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 1 },
+    ]);
     await env.DB.prepare(`UPDATE events SET received_at = ?1 WHERE key IN (?2, ?3)`).bind(old, done, open).run();
     const result = await runScheduled(env, defaultDeps());
     expect(result.purged).toBeGreaterThanOrEqual(1);

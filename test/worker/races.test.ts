@@ -10,22 +10,37 @@ const QUEUE_VENDORS = ['mytracker', 'esputnik', 'ecomail', 'vtmarketing'] as con
 const VENDORS = [...QUEUE_VENDORS, 'yandex'] as const;
 
 type Row = { event_key: string; vendor: string; state: string; attempts: number };
-const rowsOf = async (order: string) => (await env.DB.prepare(
-  `SELECT event_key, vendor, state, attempts FROM deliveries WHERE order_id = ?1 ORDER BY vendor`).bind(order).all<Row>()).results;
+const rowsOf = async (order: string) =>
+  (
+    await env.DB.prepare(
+      `SELECT event_key, vendor, state, attempts FROM deliveries WHERE order_id = ?1 ORDER BY vendor`,
+    )
+      .bind(order)
+      .all<Row>()
+  ).results;
 
 /** Waits until every row of the order is final, running the cron (the Yandex flush) as it goes. */
 async function settle(order: string, expected: number): Promise<Row[]> {
-  return (await waitFor(async () => {
-    await runScheduled(env, defaultDeps());
-    const rows = await rowsOf(order);
-    return rows.length === expected && rows.every((r) => !['pending', 'retry'].includes(r.state)) ? rows : null;
-  }, { timeout: 30_000, every: 500 })) ?? rowsOf(order);
+  return (
+    (await waitFor(
+      async () => {
+        await runScheduled(env, defaultDeps());
+        const rows = await rowsOf(order);
+        return rows.length === expected && rows.every((r) => !['pending', 'retry'].includes(r.state)) ? rows : null;
+      },
+      { timeout: 30_000, every: 500 },
+    )) ?? rowsOf(order)
+  );
 }
 
 /** An event whose buyer is unique to it, so each fake's requests for it can be told apart. */
 function uniqueEvent(order = orderId('RACE')): Record<string, unknown> & { order_id: string } {
   const base = makeEvent({ order_id: order });
-  return { ...base, order_id: order, customer: { ...(base.customer as object), id: `cust-${order}`, email: `${order.toLowerCase()}@example.com` } };
+  return {
+    ...base,
+    order_id: order,
+    customer: { ...(base.customer as object), id: `cust-${order}`, email: `${order.toLowerCase()}@example.com` },
+  };
 }
 
 /** Requests each fake received for the order (eSputnik's contact upsert, which names the buyer, counted apart). */
@@ -34,7 +49,9 @@ async function callsPerVendor(order: string): Promise<Record<string, number>> {
   for (const v of VENDORS) {
     if (v === 'esputnik') {
       const received = await fakes.received(v);
-      out['esputnik contact'] = received.filter((r) => r.path.endsWith('/contact') && r.body.includes(`cust-${order}`)).length;
+      out['esputnik contact'] = received.filter(
+        (r) => r.path.endsWith('/contact') && r.body.includes(`cust-${order}`),
+      ).length;
       out.esputnik = received.filter((r) => r.path.endsWith('/event') && r.body.includes(order)).length;
     } else out[v] = (await receivedFor(v, order)).length;
   }
@@ -46,19 +63,31 @@ const ONE_EACH = { mytracker: 1, 'esputnik contact': 1, esputnik: 1, ecomail: 1,
 function message<T>(body: T, id: string): Message<T> & { outcome: string[] } {
   const outcome: string[] = [];
   return {
-    id, timestamp: new Date(), body, attempts: 1, outcome,
-    ack() { outcome.push('ack'); },
-    retry() { outcome.push('retry'); },
+    id,
+    timestamp: new Date(),
+    body,
+    attempts: 1,
+    outcome,
+    ack() {
+      outcome.push('ack');
+    },
+    retry() {
+      outcome.push('retry');
+    },
   } as Message<T> & { outcome: string[] };
 }
 
-beforeAll(async () => { await fakes.reset(); });
+beforeAll(async () => {
+  await fakes.reset();
+});
 
 describe('duplicates', () => {
   it('stores an event posted 50 times at once through /o and 50 through /v1/events once, and sends it once per vendor', async () => {
     const event = uniqueEvent();
     const order = event.order_id;
-    const answers = await Promise.all(Array.from({ length: 100 }, (_x, i) => (i % 2 ? postEvents(event) : postBrowser(event))));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_x, i) => (i % 2 ? postEvents(event) : postBrowser(event))),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(100).fill(202));
     const keys = new Set(await Promise.all(answers.map(async (r) => (await r.json<{ keys: string[] }>()).keys.join())));
     expect([...keys]).toEqual([`${order}:paid`]);
@@ -78,7 +107,12 @@ describe('the same queue message twice at once', () => {
   it('ingest: two consumers storing one batch create one event, one set of rows, one call per vendor', async () => {
     const order = orderId('RACE-IN');
     const now = Math.floor(Date.now() / 1000);
-    const event = { ...uniqueEvent(order), key: `${order}:paid`, occurred_at: now, context: { source: 'server', received_at: now } } as unknown as CanonicalEvent;
+    const event = {
+      ...uniqueEvent(order),
+      key: `${order}:paid`,
+      occurred_at: now,
+      context: { source: 'server', received_at: now },
+    } as unknown as CanonicalEvent;
     const a = [message<IngestMessage>({ event }, 'a')];
     const b = [message<IngestMessage>({ event }, 'b')];
     await Promise.all([handleIngest(a, env, defaultDeps()), handleIngest(b, env, defaultDeps())]);
@@ -87,7 +121,9 @@ describe('the same queue message twice at once', () => {
     const rows = await settle(order, VENDORS.length);
     await new Promise((r) => setTimeout(r, 3000));
     expect(await storedEvents(order)).toHaveLength(1);
-    expect(rows.map((r) => `${r.vendor}:${r.state}:${r.attempts}`)).toEqual(VENDORS.map((v) => `${v}:delivered:1`).sort());
+    expect(rows.map((r) => `${r.vendor}:${r.state}:${r.attempts}`)).toEqual(
+      VENDORS.map((v) => `${v}:delivered:1`).sort(),
+    );
     expect(await callsPerVendor(order)).toEqual(ONE_EACH);
   });
 
@@ -95,22 +131,36 @@ describe('the same queue message twice at once', () => {
     // Rows with no message of their own, so only the two hand-made batches below can deliver them.
     const order = orderId('RACE-DL');
     const now = Date.now();
-    const event = { ...uniqueEvent(order), key: `${order}:paid`, occurred_at: Math.floor(now / 1000), context: { source: 'server', received_at: Math.floor(now / 1000) } };
-    await env.DB.prepare(`INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`)
-      .bind(event.key, order, event.occurred_at, now, JSON.stringify(event)).run();
+    const event = {
+      ...uniqueEvent(order),
+      key: `${order}:paid`,
+      occurred_at: Math.floor(now / 1000),
+      context: { source: 'server', received_at: Math.floor(now / 1000) },
+    };
+    await env.DB.prepare(
+      `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`,
+    )
+      .bind(event.key, order, event.occurred_at, now, JSON.stringify(event))
+      .run();
     for (const v of QUEUE_VENDORS) {
-      await env.DB.prepare(`INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)`)
-        .bind(event.key, v, order, now).run();
+      await env.DB.prepare(
+        `INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)`,
+      )
+        .bind(event.key, v, order, now)
+        .run();
     }
-    const batch = (tag: string) => QUEUE_VENDORS.flatMap((vendor) => [
-      message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}`),
-      message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}-again`), // and twice within one batch
-    ]);
+    const batch = (tag: string) =>
+      QUEUE_VENDORS.flatMap((vendor) => [
+        message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}`),
+        message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}-again`), // and twice within one batch
+      ]);
     const [a, b] = [batch('a'), batch('b')];
     await Promise.all([handleDeliveries(a, env, defaultDeps()), handleDeliveries(b, env, defaultDeps())]);
 
     const rows = await rowsOf(order);
-    expect(rows.map((r) => `${r.vendor}:${r.state}:${r.attempts}`)).toEqual(QUEUE_VENDORS.map((v) => `${v}:delivered:1`).sort());
+    expect(rows.map((r) => `${r.vendor}:${r.state}:${r.attempts}`)).toEqual(
+      QUEUE_VENDORS.map((v) => `${v}:delivered:1`).sort(),
+    );
     // Every message is settled: acked (the loser sees the row claimed or final), never left to be redelivered.
     expect([...a, ...b].map((m) => m.outcome.join())).toEqual(Array(a.length + b.length).fill('ack'));
     await new Promise((r) => setTimeout(r, 2000));
@@ -124,7 +174,11 @@ describe('the same queue message twice at once', () => {
     const order = event.order_id;
     expect((await postEvents(event)).status).toBe(202);
     await waitFor(async () => (await rowsOf(order)).length === VENDORS.length);
-    await Promise.all([runScheduled(env, defaultDeps()), runScheduled(env, defaultDeps()), runScheduled(env, defaultDeps())]);
+    await Promise.all([
+      runScheduled(env, defaultDeps()),
+      runScheduled(env, defaultDeps()),
+      runScheduled(env, defaultDeps()),
+    ]);
     const rows = await settle(order, VENDORS.length);
     expect(rows.find((r) => r.vendor === 'yandex')).toMatchObject({ state: 'delivered', attempts: 1 });
     expect(await receivedFor('yandex', order)).toHaveLength(1);

@@ -20,28 +20,50 @@ const answers: { what: string; text: string }[] = [];
 const fetchWorker = worker.fetch as (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response>;
 
 /** The Worker's own fetch with `env` changed as given and INGEST recording what would be queued. */
-async function hit(path: string, init: RequestInit, overrides: Partial<Env> = {}): Promise<{ res: Response; body: string; queued: IngestMessage[] }> {
+async function hit(
+  path: string,
+  init: RequestInit,
+  overrides: Partial<Env> = {},
+): Promise<{ res: Response; body: string; queued: IngestMessage[] }> {
   const queued: IngestMessage[] = [];
   const ingest = {
     // Serialised as the queue would (contentType json), so a body that cannot be queued shows up here too.
-    async send(body: IngestMessage) { queued.push(JSON.parse(JSON.stringify(body)) as IngestMessage); },
-    async sendBatch(messages: Iterable<{ body: IngestMessage }>) { for (const m of messages) queued.push(JSON.parse(JSON.stringify(m.body)) as IngestMessage); },
+    async send(body: IngestMessage) {
+      queued.push(JSON.parse(JSON.stringify(body)) as IngestMessage);
+    },
+    async sendBatch(messages: Iterable<{ body: IngestMessage }>) {
+      for (const m of messages) queued.push(JSON.parse(JSON.stringify(m.body)) as IngestMessage);
+    },
   };
   const ctx = createExecutionContext();
-  const res = await fetchWorker(new Request(`${BASE}${path}`, init), { ...env, INGEST: ingest, ...overrides } as unknown as Env, ctx);
+  const res = await fetchWorker(
+    new Request(`${BASE}${path}`, init),
+    { ...env, INGEST: ingest, ...overrides } as unknown as Env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   const body = await res.text();
-  answers.push({ what: `${init.method ?? 'GET'} ${path} → ${res.status}`, text: `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${body}` });
+  answers.push({
+    what: `${init.method ?? 'GET'} ${path} → ${res.status}`,
+    text: `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${body}`,
+  });
   return { res, body, queued };
 }
 
 const server = (body: unknown, headers: Record<string, string> = {}) => ({
-  method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
+  method: 'POST',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
   headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json', ...headers },
 });
 const browser = (body: unknown, headers: Record<string, string> = {}) => ({
-  method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
-  headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8', 'cf-connecting-ip': '198.51.100.7', ...headers },
+  method: 'POST',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  headers: {
+    origin: ORIGIN,
+    'content-type': 'text/plain;charset=UTF-8',
+    'cf-connecting-ip': '198.51.100.7',
+    ...headers,
+  },
 });
 function without(headers: Record<string, string>, name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k !== name));
@@ -59,7 +81,11 @@ function streamed(bytes: number): ReadableStream<Uint8Array> {
   });
 }
 
-async function expectRefused(p: Promise<{ res: Response; body: string; queued: IngestMessage[] }>, status: number, error: string): Promise<void> {
+async function expectRefused(
+  p: Promise<{ res: Response; body: string; queued: IngestMessage[] }>,
+  status: number,
+  error: string,
+): Promise<void> {
   const { res, body, queued } = await p;
   expect(res.status, body).toBe(status);
   expect(res.headers.get('content-type')).toContain('application/json');
@@ -67,8 +93,14 @@ async function expectRefused(p: Promise<{ res: Response; body: string; queued: I
   expect(queued).toEqual([]);
 }
 
-beforeAll(() => { setLogSink((line) => { logs.push(line); }); });
-afterAll(() => { setLogSink((line) => console.log(line)); });
+beforeAll(() => {
+  setLogSink((line) => {
+    logs.push(line);
+  });
+});
+afterAll(() => {
+  setLogSink((line) => console.log(line));
+});
 
 describe('refused with the right status, nothing queued', () => {
   it('accepts the control requests on both doors (so the refusals below are about one thing each)', async () => {
@@ -80,8 +112,16 @@ describe('refused with the right status, nothing queued', () => {
 
   it('/o: a foreign, missing or look-alike origin → 403', async () => {
     await expectRefused(hit('/o', browser(makeEvent(), { origin: 'https://evil.example' })), 403, 'origin_not_allowed');
-    await expectRefused(hit('/o', { ...browser(makeEvent()), headers: without(browser(makeEvent()).headers, 'origin') }), 403, 'origin_not_allowed');
-    await expectRefused(hit('/o', browser(makeEvent(), { origin: 'https://shop.example.evil.example' })), 403, 'origin_not_allowed');
+    await expectRefused(
+      hit('/o', { ...browser(makeEvent()), headers: without(browser(makeEvent()).headers, 'origin') }),
+      403,
+      'origin_not_allowed',
+    );
+    await expectRefused(
+      hit('/o', browser(makeEvent(), { origin: 'https://shop.example.evil.example' })),
+      403,
+      'origin_not_allowed',
+    );
     await expectRefused(hit('/o', browser(makeEvent(), { origin: 'http://shop.example' })), 403, 'origin_not_allowed');
     await expectRefused(hit('/o', browser(makeEvent(), { origin: 'null' })), 403, 'origin_not_allowed');
     // No ALLOWED_ORIGINS configured: every browser is refused.
@@ -90,20 +130,48 @@ describe('refused with the right status, nothing queued', () => {
 
   it('/v1/events: a missing, wrong, or differently cased bearer token → 401; no S2S_TOKEN configured → 401', async () => {
     const body = makeEvent();
-    await expectRefused(hit('/v1/events', { ...server(body), headers: without(server(body).headers, 'authorization') }), 401, 'unauthorized');
+    await expectRefused(
+      hit('/v1/events', { ...server(body), headers: without(server(body).headers, 'authorization') }),
+      401,
+      'unauthorized',
+    );
     await expectRefused(hit('/v1/events', server(body, { authorization: 'Bearer wrong-token' })), 401, 'unauthorized');
-    await expectRefused(hit('/v1/events', server(body, { authorization: `Bearer ${S2S_TOKEN.toUpperCase()}` })), 401, 'unauthorized');
-    await expectRefused(hit('/v1/events', server(body, { authorization: `Bearer ${S2S_TOKEN}x` })), 401, 'unauthorized');
-    await expectRefused(hit('/v1/events', server(body, { authorization: `Basic ${btoa(`x:${S2S_TOKEN}`)}` })), 401, 'unauthorized');
+    await expectRefused(
+      hit('/v1/events', server(body, { authorization: `Bearer ${S2S_TOKEN.toUpperCase()}` })),
+      401,
+      'unauthorized',
+    );
+    await expectRefused(
+      hit('/v1/events', server(body, { authorization: `Bearer ${S2S_TOKEN}x` })),
+      401,
+      'unauthorized',
+    );
+    await expectRefused(
+      hit('/v1/events', server(body, { authorization: `Basic ${btoa(`x:${S2S_TOKEN}`)}` })),
+      401,
+      'unauthorized',
+    );
     await expectRefused(hit('/v1/events', server(body), { S2S_TOKEN: '' }), 401, 'unauthorized');
   });
 
   it('an oversized body → 413, declared or streamed', async () => {
     await expectRefused(hit('/o', browser(makeEvent({ note: 'x'.repeat(16 * 1024) }))), 413, 'payload_too_large');
     await expectRefused(hit('/o', { ...browser(''), body: streamed(17 * 1024) }), 413, 'payload_too_large');
-    await expectRefused(hit('/v1/events', server(makeEvent({ note: 'x'.repeat(1024 * 1024) }))), 413, 'payload_too_large');
-    await expectRefused(hit('/v1/events', { ...server(''), body: streamed(1024 * 1024 + 1) }), 413, 'payload_too_large');
-    await expectRefused(hit('/v1/events', server(Array.from({ length: 101 }, () => makeEvent()))), 413, 'too_many_events');
+    await expectRefused(
+      hit('/v1/events', server(makeEvent({ note: 'x'.repeat(1024 * 1024) }))),
+      413,
+      'payload_too_large',
+    );
+    await expectRefused(
+      hit('/v1/events', { ...server(''), body: streamed(1024 * 1024 + 1) }),
+      413,
+      'payload_too_large',
+    );
+    await expectRefused(
+      hit('/v1/events', server(Array.from({ length: 101 }, () => makeEvent()))),
+      413,
+      'too_many_events',
+    );
   });
 
   it('a wrong content type → 415', async () => {
@@ -111,7 +179,11 @@ describe('refused with the right status, nothing queued', () => {
       await expectRefused(hit('/o', browser(makeEvent(), { 'content-type': type })), 415, 'unsupported_media_type');
     }
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', '']) {
-      await expectRefused(hit('/v1/events', server(makeEvent(), { 'content-type': type })), 415, 'unsupported_media_type');
+      await expectRefused(
+        hit('/v1/events', server(makeEvent(), { 'content-type': type })),
+        415,
+        'unsupported_media_type',
+      );
     }
   });
 });
@@ -127,12 +199,32 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
     const valid = await signOrder(secret, id, now() + 600);
     await expectRefused(hit('/o', browser(event), signed), 401, 'invalid_signature');
     await expectRefused(hit('/o', browser({ ...event, token: 'not-a-token' }), signed), 401, 'invalid_signature');
-    await expectRefused(hit('/o', browser({ ...event, token: await signOrder(secret, id, now() - 1) }), signed), 401, 'invalid_signature');
-    await expectRefused(hit('/o', browser({ ...event, token: `${now() + 600}.${'A'.repeat(43)}` }), signed), 401, 'invalid_signature');
-    await expectRefused(hit('/o', browser({ ...event, token: await signOrder('another-secret', id, now() + 600) }), signed), 401, 'invalid_signature');
-    await expectRefused(hit('/o', browser({ ...event, token: await signOrder(secret, `${id}-other`, now() + 600) }), signed), 401, 'invalid_signature');
+    await expectRefused(
+      hit('/o', browser({ ...event, token: await signOrder(secret, id, now() - 1) }), signed),
+      401,
+      'invalid_signature',
+    );
+    await expectRefused(
+      hit('/o', browser({ ...event, token: `${now() + 600}.${'A'.repeat(43)}` }), signed),
+      401,
+      'invalid_signature',
+    );
+    await expectRefused(
+      hit('/o', browser({ ...event, token: await signOrder('another-secret', id, now() + 600) }), signed),
+      401,
+      'invalid_signature',
+    );
+    await expectRefused(
+      hit('/o', browser({ ...event, token: await signOrder(secret, `${id}-other`, now() + 600) }), signed),
+      401,
+      'invalid_signature',
+    );
     // A valid token moved to a later expiry (the signature covers exp) and a token for another order.
-    await expectRefused(hit('/o', browser({ ...event, token: valid.replace(/^\d+/, String(now() + 7200)) }), signed), 401, 'invalid_signature');
+    await expectRefused(
+      hit('/o', browser({ ...event, token: valid.replace(/^\d+/, String(now() + 7200)) }), signed),
+      401,
+      'invalid_signature',
+    );
     await expectRefused(hit('/o', browser({ ...makeEvent(), token: valid }), signed), 401, 'invalid_signature');
 
     const ok = await hit('/o', browser({ ...event, token: valid }), signed);
@@ -140,7 +232,20 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
     expect(ok.queued.map((m) => m.event.order_id)).toEqual([id]);
     // The snippet's envelope carries the token as `t`.
     const order = orderId('SIG');
-    const envelope = { v: 1, e: { event: 'purchase', ecommerce: { transaction_id: order, value: 10, currency: 'EUR', items: [{ item_id: 'A', item_name: 'A', price: 10, quantity: 1 }] } }, url: `${ORIGIN}/thanks`, t: await signOrder(secret, order, now() + 600) };
+    const envelope = {
+      v: 1,
+      e: {
+        event: 'purchase',
+        ecommerce: {
+          transaction_id: order,
+          value: 10,
+          currency: 'EUR',
+          items: [{ item_id: 'A', item_name: 'A', price: 10, quantity: 1 }],
+        },
+      },
+      url: `${ORIGIN}/thanks`,
+      t: await signOrder(secret, order, now() + 600),
+    };
     const viaEnvelope = await hit('/o', browser(envelope), signed);
     expect(viaEnvelope.res.status, viaEnvelope.body).toBe(202);
     await expectRefused(hit('/o', browser({ ...envelope, t: valid }), signed), 401, 'invalid_signature');
@@ -149,7 +254,11 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
   it('refuses everything when the signing secret is missing', async () => {
     const event = makeEvent();
     const token = await signOrder(env.SIGNING_SECRET!, String(event.order_id), Math.floor(Date.now() / 1000) + 600);
-    await expectRefused(hit('/o', browser({ ...event, token }), { ...signed, SIGNING_SECRET: '' }), 401, 'invalid_signature');
+    await expectRefused(
+      hit('/o', browser({ ...event, token }), { ...signed, SIGNING_SECRET: '' }),
+      401,
+      'invalid_signature',
+    );
   });
 
   it('the back office is not asked for a token (its bearer token is the proof)', async () => {
@@ -160,8 +269,12 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
 
 describe('rate limit per client IP on /o', () => {
   it('answers a burst over the limit with 429 and queues none of it; another address is unaffected', async () => {
-    const tight = { RATE_LIMITER: (env as unknown as { RATE_LIMITER_TIGHT: RateLimit }).RATE_LIMITER_TIGHT } as Partial<Env>;
-    const burst = await Promise.all(Array.from({ length: 12 }, () => hit('/o', browser(makeEvent(), { 'cf-connecting-ip': '203.0.113.9' }), tight)));
+    const tight = {
+      RATE_LIMITER: (env as unknown as { RATE_LIMITER_TIGHT: RateLimit }).RATE_LIMITER_TIGHT,
+    } as Partial<Env>;
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () => hit('/o', browser(makeEvent(), { 'cf-connecting-ip': '203.0.113.9' }), tight)),
+    );
     const statuses = burst.map((b) => b.res.status).sort();
     expect(statuses).toEqual([...Array(5).fill(202), ...Array(7).fill(429)]);
     for (const b of burst.filter((x) => x.res.status === 429)) {
@@ -174,7 +287,11 @@ describe('rate limit per client IP on /o', () => {
     const other = await hit('/o', browser(makeEvent(), { 'cf-connecting-ip': '203.0.113.10' }), tight);
     expect(other.res.status).toBe(202);
     // The back office is not rate limited by this binding.
-    const s2s = await Promise.all(Array.from({ length: 8 }, () => hit('/v1/events', server(makeEvent(), { 'cf-connecting-ip': '203.0.113.9' }), tight)));
+    const s2s = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        hit('/v1/events', server(makeEvent(), { 'cf-connecting-ip': '203.0.113.9' }), tight),
+      ),
+    );
     expect(s2s.map((b) => b.res.status)).toEqual(Array(8).fill(202));
   });
 });
@@ -182,9 +299,20 @@ describe('rate limit per client IP on /o', () => {
 describe('stored input is data in the operator page', () => {
   it('an order id and names carrying HTML are shown escaped, never as markup', async () => {
     const order = `<img src=x onerror=alert(1)>${orderId('XSS')}`;
-    const posted = await hit('/v1/events', server(makeEvent({ order_id: order, customer: { email: 'x@example.com', first_name: '<script>alert(2)</script>' } })), { INGEST: env.INGEST });
+    const posted = await hit(
+      '/v1/events',
+      server(
+        makeEvent({ order_id: order, customer: { email: 'x@example.com', first_name: '<script>alert(2)</script>' } }),
+      ),
+      { INGEST: env.INGEST },
+    );
     expect(posted.res.status).toBe(202);
-    await waitFor(async () => (await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE order_id = ?1`).bind(order).first<{ n: number }>())!.n === 1);
+    await waitFor(
+      async () =>
+        (await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE order_id = ?1`)
+          .bind(order)
+          .first<{ n: number }>())!.n === 1,
+    );
     const { cookie } = await login();
     for (const path of ['/admin', `/admin?order=${encodeURIComponent(order)}&reveal=1`]) {
       const { res, body } = await hit(path, { headers: { cookie } });
@@ -203,7 +331,18 @@ describe('secrets never leak; logs mask emails and phones', () => {
   const leaks = (text: string) => spellings.filter((s) => text.includes(s));
 
   it('knows the configured secrets', () => {
-    expect(secrets).toEqual(expect.arrayContaining(['test-s2s-token', 'test-admin-token', 'test-signing-secret', 'test-mytracker-token', 'test-esputnik-key', 'test-ecomail-key', 'test-vtmarketing-key', 'test-yandex-token']));
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        'test-s2s-token',
+        'test-admin-token',
+        'test-signing-secret',
+        'test-mytracker-token',
+        'test-esputnik-key',
+        'test-ecomail-key',
+        'test-vtmarketing-key',
+        'test-yandex-token',
+      ]),
+    );
   });
 
   it('dist/s.js and the served snippets hold none', async () => {
@@ -219,24 +358,53 @@ describe('secrets never leak; logs mask emails and phones', () => {
 
   it('a real delivery to every vendor logs no secret, and masks the email and phone a vendor echoes back', async () => {
     // Let earlier tests' deliveries finish first, so the one injected failure below meets this order's call.
-    await waitFor(async () => (await env.DB.prepare(`SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`)
-      .bind(Date.now() + 30_000).first<{ n: number }>())!.n === 0, { timeout: 30_000, every: 250 });
+    await waitFor(
+      async () =>
+        (await env.DB.prepare(
+          `SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`,
+        )
+          .bind(Date.now() + 30_000)
+          .first<{ n: number }>())!.n === 0,
+      { timeout: 30_000, every: 250 },
+    );
     await fakes.reset();
     // Ecomail refuses with a body that repeats the buyer's email and phone, as validation errors do.
-    await fakes.failNext('ecomail', 1, { status: 422, body: { errors: { 'transaction.email': ['The email buyer@example.com (phone +420 777 123 456) is on a blocklist.'], phone: '+420777123456', sms: '420777123456' } } });
+    await fakes.failNext('ecomail', 1, {
+      status: 422,
+      body: {
+        errors: {
+          'transaction.email': ['The email buyer@example.com (phone +420 777 123 456) is on a blocklist.'],
+          phone: '+420777123456',
+          sms: '420777123456',
+        },
+      },
+    });
     const event = makeEvent();
     const order = String(event.order_id);
     const posted = await hit('/v1/events', server(event), { INGEST: env.INGEST });
     expect(posted.res.status).toBe(202);
-    const rows = await waitFor(async () => {
-      await runScheduled(env, defaultDeps());
-      const { results } = await env.DB.prepare(`SELECT vendor, state FROM deliveries WHERE order_id = ?1`).bind(order).all<{ vendor: string; state: string }>();
-      return results.length === 5 && results.every((r) => !['pending', 'retry'].includes(r.state)) ? results : null;
-    }, { timeout: 30_000, every: 500 });
-    expect(rows?.map((r) => `${r.vendor}:${r.state}`).sort()).toEqual(['ecomail:rejected', 'esputnik:delivered', 'mytracker:delivered', 'vtmarketing:delivered', 'yandex:delivered']);
+    const rows = await waitFor(
+      async () => {
+        await runScheduled(env, defaultDeps());
+        const { results } = await env.DB.prepare(`SELECT vendor, state FROM deliveries WHERE order_id = ?1`)
+          .bind(order)
+          .all<{ vendor: string; state: string }>();
+        return results.length === 5 && results.every((r) => !['pending', 'retry'].includes(r.state)) ? results : null;
+      },
+      { timeout: 30_000, every: 500 },
+    );
+    expect(rows?.map((r) => `${r.vendor}:${r.state}`).sort()).toEqual([
+      'ecomail:rejected',
+      'esputnik:delivered',
+      'mytracker:delivered',
+      'vtmarketing:delivered',
+      'yandex:delivered',
+    ]);
     await fakes.reset();
 
-    const line = logs.find((l) => l.includes('"msg":"delivery"') && l.includes('"vendor":"ecomail"') && l.includes(order));
+    const line = logs.find(
+      (l) => l.includes('"msg":"delivery"') && l.includes('"vendor":"ecomail"') && l.includes(order),
+    );
     expect(line, 'the ecomail delivery log line').toBeTruthy();
     expect(line).toContain('b***@example.com');
     expect(line).not.toContain('buyer@example.com');
@@ -246,7 +414,9 @@ describe('secrets never leak; logs mask emails and phones', () => {
     // Nothing else in the logs carries the buyer's contact details either.
     expect(logs.filter((l) => l.includes('buyer@example.com') || l.includes('420777123456'))).toEqual([]);
     expect(logs.filter((l) => leaks(l).length)).toEqual([]);
-    console.log(`[security] ${logs.length} log lines captured, none with a secret; the vendor echo logged as: ${line!.slice(0, 400)}`);
+    console.log(
+      `[security] ${logs.length} log lines captured, none with a secret; the vendor echo logged as: ${line!.slice(0, 400)}`,
+    );
   });
 
   it('no answer holds a secret: ingest, health, snippet, operator API (even with reveal), preview, credential checks', async () => {
@@ -262,16 +432,26 @@ describe('secrets never leak; logs mask emails and phones', () => {
     await hit('/admin/api/health', { headers: admin() });
     await hit(`/admin/api/orders/${encodeURIComponent(String(event.order_id))}?reveal=1`, { headers: admin() });
     for (const reveal of ['', '?reveal=1']) {
-      await hit(`/admin/api/preview${reveal}`, { method: 'POST', headers: admin({ 'content-type': 'application/json' }), body: JSON.stringify(event) });
+      await hit(`/admin/api/preview${reveal}`, {
+        method: 'POST',
+        headers: admin({ 'content-type': 'application/json' }),
+        body: JSON.stringify(event),
+      });
     }
     for (const v of ['mytracker', 'esputnik', 'ecomail', 'vtmarketing', 'yandex']) {
       await hit(`/admin/api/check/${v}`, { method: 'POST', headers: admin() });
     }
-    const seenOrder = (await env.DB.prepare(`SELECT order_id FROM deliveries WHERE vendor = 'esputnik' AND state = 'delivered' LIMIT 1`).first<{ order_id: string }>())?.order_id;
+    const seenOrder = (
+      await env.DB.prepare(
+        `SELECT order_id FROM deliveries WHERE vendor = 'esputnik' AND state = 'delivered' LIMIT 1`,
+      ).first<{ order_id: string }>()
+    )?.order_id;
     if (seenOrder) await hit(`/admin/api/orders/${encodeURIComponent(seenOrder)}?reveal=1`, { headers: admin() });
     const leaked = answers.filter((a) => leaks(a.text).length).map((a) => `${a.what}: ${leaks(a.text).join(', ')}`);
     expect(leaked).toEqual([]);
     expect(answers.filter((a) => / → 5\d\d$/.test(a.what)).map((a) => a.what)).toEqual([]);
-    console.log(`[security] ${answers.length} answers scanned for ${secrets.length} secrets in ${spellings.length} spellings: no leak`);
+    console.log(
+      `[security] ${answers.length} answers scanned for ${secrets.length} secrets in ${spellings.length} spellings: no leak`,
+    );
   });
 });

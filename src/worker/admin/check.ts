@@ -33,15 +33,27 @@ export async function checkVendor(env: Env, name: string, send: Send = fetchSend
     const res = await send(req, intVar(env.VENDOR_TIMEOUT_MS, 10_000, 100));
     const classified = vendor.classify(res);
     return {
-      vendor: name, ok: classified.outcome === 'delivered', outcome: classified.outcome, http_status: res.status,
-      detail: maskText(truncate(classified.detail, 300), secrets, false) ?? '', duration_ms: Date.now() - started,
+      vendor: name,
+      ok: classified.outcome === 'delivered',
+      outcome: classified.outcome,
+      http_status: res.status,
+      detail: maskText(truncate(classified.detail, 300), secrets, false) ?? '',
+      duration_ms: Date.now() - started,
       request: { method: shown.method, url: shown.url },
     };
   } catch (err) {
-    const detail = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timeout' : `network error: ${err instanceof Error ? err.message : String(err)}`;
+    const detail =
+      err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+        ? 'timeout'
+        : `network error: ${err instanceof Error ? err.message : String(err)}`;
     return {
-      vendor: name, ok: false, outcome: 'retry', http_status: null, detail: maskText(truncate(detail, 300), secrets, false) ?? '',
-      duration_ms: Date.now() - started, request: { method: shown.method, url: shown.url },
+      vendor: name,
+      ok: false,
+      outcome: 'retry',
+      http_status: null,
+      detail: maskText(truncate(detail, 300), secrets, false) ?? '',
+      duration_ms: Date.now() - started,
+      request: { method: shown.method, url: shown.url },
     };
   }
 }

@@ -23,7 +23,8 @@ export type Counts = {
   totals: Record<DeliveryState, number>;
 };
 
-const zero = (): Record<DeliveryState, number> => Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+const zero = (): Record<DeliveryState, number> =>
+  Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
 
 /** Enabled vendors first, in registry order, then any other vendor that has rows. */
 export async function counts(env: Env, window: Window, now: number): Promise<Counts> {
@@ -41,19 +42,37 @@ export async function counts(env: Env, window: Window, now: number): Promise<Cou
 }
 
 export type EventLine = {
-  key: string; order_id: string; status: Status; occurred_at: number; received_at: number; source: string;
-  total: number | null; currency: string | null; email: string | null; deliveries: Record<string, DeliveryState>;
+  key: string;
+  order_id: string;
+  status: Status;
+  occurred_at: number;
+  received_at: number;
+  source: string;
+  total: number | null;
+  currency: string | null;
+  email: string | null;
+  deliveries: Record<string, DeliveryState>;
 };
 
-export async function events(env: Env, limit: number, before: number | undefined, reveal: boolean): Promise<EventLine[]> {
+export async function events(
+  env: Env,
+  limit: number,
+  before: number | undefined,
+  reveal: boolean,
+): Promise<EventLine[]> {
   const rows = await latestEvents(env.DB, limit, before);
   return rows.map(({ states, email, ...r }) => ({
     ...r,
     email: email && !reveal ? maskField('email', email) : email,
-    deliveries: Object.fromEntries((states ?? '').split(',').filter(Boolean).map((pair) => {
-      const i = pair.lastIndexOf(':');
-      return [pair.slice(0, i), pair.slice(i + 1) as DeliveryState];
-    })),
+    deliveries: Object.fromEntries(
+      (states ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const i = pair.lastIndexOf(':');
+          return [pair.slice(0, i), pair.slice(i + 1) as DeliveryState];
+        }),
+    ),
   }));
 }
 
@@ -79,11 +98,13 @@ export async function ledger(env: Env, orderId: string, reveal: boolean, now: nu
     order: stored.length ? maskDeep(foldOrder(stored.map((e) => e.event)), reveal) : null,
     events: stored.map((e) => ({ ...e, event: maskDeep(e.event, reveal) })),
     deliveries: deliveries.map((d) => ({
-      ...d, last_detail: text(d.last_detail),
+      ...d,
+      last_detail: text(d.last_detail),
       replayable: d.state !== 'delivered' && !(d.claimed_until !== null && d.claimed_until >= now),
     })),
     attempts: attempts.map((a) => ({ ...a, detail: text(a.detail) })),
-    vendors: names.map((name) => ({ name, label: vendorByName(name)?.label ?? name, enabled: enabled.has(name) }))
+    vendors: names
+      .map((name) => ({ name, label: vendorByName(name)?.label ?? name, enabled: enabled.has(name) }))
       .filter((v) => v.enabled || deliveries.some((d) => d.vendor === v.name)),
   };
 }

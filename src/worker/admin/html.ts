@@ -2,13 +2,18 @@
 // render an order id, a vendor's answer or an operator's input as markup.
 export class Html {
   constructor(readonly value: string) {}
-  toString(): string { return this.value; }
+  toString(): string {
+    return this.value;
+  }
 }
 
 export const raw = (value: string): Html => new Html(value);
 
 export const escape = (value: unknown): string =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 function render(value: unknown): string {
   if (value instanceof Html) return value.value;
@@ -19,6 +24,8 @@ function render(value: unknown): string {
 
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0] ?? '';
-  values.forEach((value, i) => { out += render(value) + (strings[i + 1] ?? ''); });
+  values.forEach((value, i) => {
+    out += render(value) + (strings[i + 1] ?? '');
+  });
   return new Html(out);
 }

@@ -13,7 +13,14 @@ import { dashboardPage, errorPage, loginPage, replayNotice, type Notice, type Pa
 import { preview, type Preview } from './preview';
 import { parseReplay, replay } from './replay';
 import {
-  authenticate, checkCsrf, clearedCookie, createSession, requireSameOrigin, sessionCookie, sessionSeconds, type Auth,
+  authenticate,
+  checkCsrf,
+  clearedCookie,
+  createSession,
+  requireSameOrigin,
+  sessionCookie,
+  sessionSeconds,
+  type Auth,
 } from './session';
 
 const MAX_BODY = 256 * 1024;
@@ -48,7 +55,8 @@ function page(body: (nonce: string) => string, status = 200, headers: Record<str
 const apiJson = (body: unknown, status = 200): Response => json(body, status, SECURITY_HEADERS);
 const redirect = (location: string, headers: Record<string, string> = {}): Response =>
   new Response(null, { status: 303, headers: { location, ...SECURITY_HEADERS, ...headers } });
-const allow = (methods: string) => new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
+const allow = (methods: string) =>
+  new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
 const isReveal = (value: string | null | undefined): boolean => value === '1' || value === 'true';
 
 export async function handleAdmin(request: Request, env: Env, url: URL): Promise<Response> {
@@ -91,7 +99,8 @@ async function pageRoute(ctx: Ctx, path: string): Promise<Response> {
     case '/admin/logout':
       log('info', 'admin_logout', {});
       return redirect('/admin', { 'set-cookie': clearedCookie() });
-    case '/admin/replay': return replayFromForm(ctx, auth, form, reveal);
+    case '/admin/replay':
+      return replayFromForm(ctx, auth, form, reveal);
     case '/admin/check': {
       const vendor = form.get('vendor') ?? '';
       let check: CheckResult | undefined;
@@ -111,16 +120,23 @@ async function pageRoute(ctx: Ctx, path: string): Promise<Response> {
         return renderDashboard(ctx, auth, { reveal, preview: { input, result } });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
-        return renderDashboard(ctx, auth, { reveal, preview: { input, error: { kind: 'error', text: err.message, issues: err.issues } } }, 400);
+        return renderDashboard(
+          ctx,
+          auth,
+          { reveal, preview: { input, error: { kind: 'error', text: err.message, issues: err.issues } } },
+          400,
+        );
       }
     }
-    default: throw new HttpError(404, 'not_found', `No page ${path}`);
+    default:
+      throw new HttpError(404, 'not_found', `No page ${path}`);
   }
 }
 
 async function readForm(request: Request): Promise<URLSearchParams> {
   const type = mediaType(request);
-  if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded');
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new HttpError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded');
   return new URLSearchParams(await readText(request, MAX_BODY));
 }
 
@@ -155,7 +171,16 @@ async function replayFromForm(ctx: Ctx, auth: Auth, form: URLSearchParams, revea
     return redirect(`/admin?${query}${orderId && !('states' in input) ? '#order' : '#overview'}`);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
-    return renderDashboard(ctx, auth, { reveal, order: orderId ?? orderOf(typeof input.key === 'string' ? input.key : undefined), notice: { kind: 'error', text: err.message } }, err.status);
+    return renderDashboard(
+      ctx,
+      auth,
+      {
+        reveal,
+        order: orderId ?? orderOf(typeof input.key === 'string' ? input.key : undefined),
+        notice: { kind: 'error', text: err.message },
+      },
+      err.status,
+    );
   }
 }
 
@@ -169,7 +194,13 @@ function orderOf(key: string | undefined): string | undefined {
   }
 }
 
-type DashboardOptions = { reveal: boolean; order?: string; notice?: Notice; check?: CheckResult; preview?: { input: string; result?: Preview; error?: Notice } };
+type DashboardOptions = {
+  reveal: boolean;
+  order?: string;
+  notice?: Notice;
+  check?: CheckResult;
+  preview?: { input: string; result?: Preview; error?: Notice };
+};
 
 async function renderDashboard(ctx: Ctx, auth: Auth, opts: DashboardOptions, status = 200): Promise<Response> {
   const { env, now } = ctx;
@@ -182,18 +213,31 @@ async function renderDashboard(ctx: Ctx, auth: Auth, opts: DashboardOptions, sta
   ]);
   const enabled = new Set(enabledVendors(env).map((e) => e.vendor.name));
   const model: PageModel = {
-    now, reveal: opts.reveal,
+    now,
+    reveal: opts.reveal,
     csrf: auth.via === 'session' ? auth.csrf : '',
     expires: auth.via === 'session' ? auth.expires : undefined,
-    health, counts: { day, week }, events: latest,
+    health,
+    counts: { day, week },
+    events: latest,
     vendors: [
-      ...VENDORS.map((v) => ({ name: v.name, label: v.label, mode: v.mode, enabled: enabled.has(v.name), canCheck: enabled.has(v.name) && !!v.checkRequest, secrets: v.secrets })),
+      ...VENDORS.map((v) => ({
+        name: v.name,
+        label: v.label,
+        mode: v.mode,
+        enabled: enabled.has(v.name),
+        canCheck: enabled.has(v.name) && !!v.checkRequest,
+        secrets: v.secrets,
+      })),
       // Rows of a vendor no longer in the registry still show up.
-      ...Object.keys(week.vendors).filter((n) => !VENDORS.some((v) => v.name === n))
+      ...Object.keys(week.vendors)
+        .filter((n) => !VENDORS.some((v) => v.name === n))
         .map((n) => ({ name: n, label: n, mode: 'queue' as const, enabled: false, canCheck: false, secrets: [] })),
     ],
     order: opts.order ? { query: opts.order, ledger: found ?? null } : undefined,
-    notice: opts.notice, check: opts.check, preview: opts.preview,
+    notice: opts.notice,
+    check: opts.check,
+    preview: opts.preview,
   };
   return page((n) => dashboardPage(model, n), status);
 }
@@ -211,8 +255,11 @@ async function login(ctx: Ctx): Promise<Response> {
     return page((n) => loginPage(n, { error: 'Cross-site sign-in refused.' }), 403);
   }
   if (env.RATE_LIMITER) {
-    const { success } = await env.RATE_LIMITER.limit({ key: `admin-login:${request.headers.get('cf-connecting-ip') ?? 'unknown'}` });
-    if (!success) return page((n) => loginPage(n, { error: 'Too many attempts: wait a minute.' }), 429, { 'retry-after': '60' });
+    const { success } = await env.RATE_LIMITER.limit({
+      key: `admin-login:${request.headers.get('cf-connecting-ip') ?? 'unknown'}`,
+    });
+    if (!success)
+      return page((n) => loginPage(n, { error: 'Too many attempts: wait a minute.' }), 429, { 'retry-after': '60' });
   }
   const form = await readForm(request);
   const token = form.get('token') ?? '';
@@ -222,25 +269,38 @@ async function login(ctx: Ctx): Promise<Response> {
   }
   const seconds = sessionSeconds(env);
   log('info', 'admin_login', {});
-  return redirect('/admin', { 'set-cookie': sessionCookie(await createSession(env.ADMIN_TOKEN, ctx.now, seconds), seconds) });
+  return redirect('/admin', {
+    'set-cookie': sessionCookie(await createSession(env.ADMIN_TOKEN, ctx.now, seconds), seconds),
+  });
 }
 
 // ---- the JSON API ----
 
 async function api(ctx: Ctx, route: string): Promise<Response> {
   const { request, env, url, now } = ctx;
-  if (!env.ADMIN_TOKEN) throw new HttpError(401, 'unauthorized', 'The operator API is disabled: ADMIN_TOKEN is not configured');
+  if (!env.ADMIN_TOKEN)
+    throw new HttpError(401, 'unauthorized', 'The operator API is disabled: ADMIN_TOKEN is not configured');
   const auth = await authenticate(request, env, now);
-  if (!auth) throw new HttpError(401, 'unauthorized', 'Send Authorization: Bearer <ADMIN_TOKEN> or sign in at /admin', undefined, { 'www-authenticate': 'Bearer' });
+  if (!auth)
+    throw new HttpError(
+      401,
+      'unauthorized',
+      'Send Authorization: Bearer <ADMIN_TOKEN> or sign in at /admin',
+      undefined,
+      { 'www-authenticate': 'Bearer' },
+    );
   const reveal = isReveal(url.searchParams.get('reveal'));
   const method = request.method;
   const post = async (): Promise<unknown> => {
     if (method !== 'POST') throw allow('POST');
     await checkCsrf(request, url, auth);
-    if (mediaType(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send Content-Type: application/json');
+    if (mediaType(request) !== 'application/json')
+      throw new HttpError(415, 'unsupported_media_type', 'Send Content-Type: application/json');
     return parseJson(await readText(request, MAX_BODY));
   };
-  const get = () => { if (method !== 'GET' && method !== 'HEAD') throw allow('GET'); };
+  const get = () => {
+    if (method !== 'GET' && method !== 'HEAD') throw allow('GET');
+  };
 
   const order = /^\/orders\/([^/]+)$/.exec(route);
   if (order) {

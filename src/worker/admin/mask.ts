@@ -53,7 +53,14 @@ function maskUrl(raw: string, secrets: readonly string[]): string {
   return maskSecrets(url.toString().replaceAll('%2A%2A%2A', MASK), secrets);
 }
 
-export type MaskedRequest = { method: string; url: string; headers: Record<string, string>; body: string; keys: string[]; lane?: string };
+export type MaskedRequest = {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  keys: string[];
+  lane?: string;
+};
 
 /** A vendor request fit to show: secrets, credential headers and credential query values masked. */
 export function maskRequest(req: VendorRequest, secrets: readonly string[], reveal: boolean): MaskedRequest {
@@ -62,7 +69,13 @@ export function maskRequest(req: VendorRequest, secrets: readonly string[], reve
     headers[name] = CREDENTIAL_NAME.test(name) ? MASK : maskSecrets(value, secrets);
   }
   const body = maskSecrets(req.body, secrets);
-  const out: MaskedRequest = { method: req.method, url: maskUrl(req.url, secrets), headers, body: reveal ? body : maskPii(body), keys: req.keys };
+  const out: MaskedRequest = {
+    method: req.method,
+    url: maskUrl(req.url, secrets),
+    headers,
+    body: reveal ? body : maskPii(body),
+    keys: req.keys,
+  };
   if (req.lane) out.lane = req.lane;
   return out;
 }

@@ -11,7 +11,14 @@ import type { Preview } from './preview';
 import { STATES } from './queries';
 import type { ReplayResult } from './replay';
 
-export type VendorInfo = { name: string; label: string; mode: 'queue' | 'flush'; enabled: boolean; canCheck: boolean; secrets: readonly string[] };
+export type VendorInfo = {
+  name: string;
+  label: string;
+  mode: 'queue' | 'flush';
+  enabled: boolean;
+  canCheck: boolean;
+  secrets: readonly string[];
+};
 export type Notice = { kind: 'ok' | 'error'; text: string; issues?: { path: string; message: string }[] };
 
 export type PageModel = {
@@ -30,7 +37,12 @@ export type PageModel = {
 };
 
 const STATE_LABEL: Record<DeliveryState, string> = {
-  delivered: 'Delivered', pending: 'Pending', retry: 'Retrying', skipped: 'Skipped', rejected: 'Rejected', dead: 'Dead',
+  delivered: 'Delivered',
+  pending: 'Pending',
+  retry: 'Retrying',
+  skipped: 'Skipped',
+  rejected: 'Rejected',
+  dead: 'Dead',
 };
 const LIVE: readonly DeliveryState[] = ['pending', 'retry'];
 
@@ -45,11 +57,14 @@ function span(seconds: number): string {
   if (s < 172_800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86_400)} d`;
 }
-const relative = (ms: number, now: number) => (ms > now + 1000 ? `in ${span((ms - now) / 1000)}` : `${span((now - ms) / 1000)} ago`);
+const relative = (ms: number, now: number) =>
+  ms > now + 1000 ? `in ${span((ms - now) / 1000)}` : `${span((now - ms) / 1000)} ago`;
 const when = (ms: number | null | undefined, now: number): Html =>
-  (ms ? html`<time datetime="${iso(ms)}">${utc(ms)}</time> <span class="muted">· ${relative(ms, now)}</span>` : html`<span class="muted">—</span>`);
+  ms
+    ? html`<time datetime="${iso(ms)}">${utc(ms)}</time> <span class="muted">· ${relative(ms, now)}</span>`
+    : html`<span class="muted">—</span>`;
 const money = (n: number | null | undefined, currency: string | null | undefined) =>
-  (typeof n === 'number' ? `${n.toFixed(2)} ${currency ?? ''}`.trim() : '—');
+  typeof n === 'number' ? `${n.toFixed(2)} ${currency ?? ''}`.trim() : '—';
 const badge = (state: string, extra?: string | null) =>
   html`<span class="badge st-${state}">${STATE_LABEL[state as DeliveryState] ?? state}</span>${extra ? html` <span class="muted small">${extra}</span>` : ''}`;
 const pretty = (text: string): string => {
@@ -65,15 +80,22 @@ const revealQuery = (reveal: boolean) => (reveal ? '&reveal=1' : '');
 const hidden = (m: Pick<PageModel, 'csrf' | 'reveal'>) =>
   html`<input type="hidden" name="csrf" value="${m.csrf}">${m.reveal ? html`<input type="hidden" name="reveal" value="1">` : ''}`;
 
-function replayForm(m: PageModel, fields: Record<string, string | string[]>, label: string, opts: { confirm?: string; cls?: string } = {}): Html {
-  const inputs = Object.entries(fields).flatMap(([name, value]) => (Array.isArray(value) ? value : [value])
-    .map((x) => html`<input type="hidden" name="${name}" value="${x}">`));
+function replayForm(
+  m: PageModel,
+  fields: Record<string, string | string[]>,
+  label: string,
+  opts: { confirm?: string; cls?: string } = {},
+): Html {
+  const inputs = Object.entries(fields).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((x) => html`<input type="hidden" name="${name}" value="${x}">`),
+  );
   return html`<form class="inline" method="post" action="/admin/replay"${opts.confirm ? html` data-confirm="${opts.confirm}"` : ''}>${hidden(m)}${inputs}<button class="small ${opts.cls ?? ''}">${label}</button></form>`;
 }
 
 function bar(c: Record<DeliveryState, number>, label: string): Html {
   const total = STATES.reduce((s, k) => s + c[k], 0);
-  if (!total) return html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="${label}: no deliveries"></svg>`;
+  if (!total)
+    return html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="${label}: no deliveries"></svg>`;
   let x = 0;
   const rects = STATES.filter((s) => c[s] > 0).map((s) => {
     const w = (c[s] / total) * 100;
@@ -81,11 +103,14 @@ function bar(c: Record<DeliveryState, number>, label: string): Html {
     x += w;
     return r;
   });
-  const text = STATES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(', ');
+  const text = STATES.filter((s) => c[s] > 0)
+    .map((s) => `${c[s]} ${s}`)
+    .join(', ');
   return html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="${label}: ${text}">${rects}</svg>`;
 }
 
-const sum = (c: Record<DeliveryState, number>, states: readonly DeliveryState[]) => states.reduce((s, k) => s + c[k], 0);
+const sum = (c: Record<DeliveryState, number>, states: readonly DeliveryState[]) =>
+  states.reduce((s, k) => s + c[k], 0);
 
 // ---- sections ----
 function statusBanner(h: Health): Html {
@@ -99,7 +124,8 @@ function statusBanner(h: Health): Html {
 
 function tiles(day: Counts): Html {
   const t = day.totals;
-  const tile = (n: number, label: string, cls: string) => html`<div class="tile card ${cls}"><div class="n">${n.toLocaleString('en')}</div><div class="l">${label}</div></div>`;
+  const tile = (n: number, label: string, cls: string) =>
+    html`<div class="tile card ${cls}"><div class="n">${n.toLocaleString('en')}</div><div class="l">${label}</div></div>`;
   return html`<div class="tiles">
     ${tile(t.delivered, 'Delivered · 24 h', 'ok')}
     ${tile(t.pending + t.retry, 'Waiting or retrying', 'info')}
@@ -130,23 +156,30 @@ function vendorCard(m: PageModel, v: VendorInfo): Html {
       ${v.canCheck ? html`<form class="inline" method="post" action="/admin/check#vendor-${v.name}">${hidden(m)}<input type="hidden" name="vendor" value="${v.name}"><button class="small">Check credentials</button></form>` : ''}
       ${failed ? replayForm(m, { vendor: v.name, states: ['dead', 'rejected'] }, `Replay dead & rejected`, { confirm: `Send every dead and rejected ${v.label} delivery again?` }) : ''}
     </div>
-    ${check ? html`<div class="check ${check.ok ? 'ok' : 'bad'}"><strong>${check.ok ? 'Credentials work' : 'Check failed'}</strong>
+    ${
+      check
+        ? html`<div class="check ${check.ok ? 'ok' : 'bad'}"><strong>${check.ok ? 'Credentials work' : 'Check failed'}</strong>
       <span class="muted">${check.http_status ?? 'no answer'} · ${check.duration_ms} ms · ${check.request.method} ${check.request.url}</span>
-      <code class="detail">${check.detail}</code></div>` : ''}
+      <code class="detail">${check.detail}</code></div>`
+        : ''
+    }
   </article>`;
 }
 
 function eventsTable(m: PageModel): Html {
-  if (!m.events.length) return html`<p class="muted">No events yet. Orders appear here as soon as the ingest queue stores them.</p>`;
+  if (!m.events.length)
+    return html`<p class="muted">No events yet. Orders appear here as soon as the ingest queue stores them.</p>`;
   return html`<div class="scroll"><table class="events"><thead><tr><th>Received</th><th>Order</th><th>Status</th><th class="num">Total</th><th>Customer</th><th>Vendors</th></tr></thead><tbody>
-    ${m.events.map((e) => html`<tr>
+    ${m.events.map(
+      (e) => html`<tr>
       <td class="nowrap">${when(e.received_at, m.now)}</td>
       <td><a class="mono" href="/admin?order=${encodeURIComponent(e.order_id)}${revealQuery(m.reveal)}#order">${e.order_id}</a></td>
       <td><span class="tag">${e.status}</span> <span class="muted small">${e.source}</span></td>
       <td class="num nowrap">${money(e.total, e.currency)}</td>
       <td class="muted">${e.email ?? '—'}</td>
       <td class="chips">${Object.entries(e.deliveries).map(([vendor, state]) => html`<span class="chip" title="${vendor}: ${state}"><span class="dot b-${state}"></span>${vendor}</span>`)}</td>
-    </tr>`)}
+    </tr>`,
+    )}
   </tbody></table></div>`;
 }
 
@@ -157,7 +190,8 @@ function ledgerView(m: PageModel, l: Ledger): Html {
   const customer = o ? Object.entries(o.customer).filter(([, x]) => typeof x === 'string') : [];
   const vendorBlocks = l.vendors.map((v) => {
     const rows = l.deliveries.filter((d) => d.vendor === v.name);
-    if (!rows.length) return html`<div class="vendor-block"><h5>${v.label}</h5><p class="muted small">${v.enabled ? 'No delivery rows (the event predates the vendor, or is still in the ingest queue).' : 'Not configured.'}</p></div>`;
+    if (!rows.length)
+      return html`<div class="vendor-block"><h5>${v.label}</h5><p class="muted small">${v.enabled ? 'No delivery rows (the event predates the vendor, or is still in the ingest queue).' : 'Not configured.'}</p></div>`;
     return html`<div class="vendor-block"><h5>${v.label}${v.enabled ? '' : html` <span class="pill off">not configured</span>`}</h5>
       <table class="deliveries"><thead><tr><th>Event</th><th>State</th><th class="num">Attempts</th><th>Last answer</th><th>Updated</th><th></th></tr></thead><tbody>
       ${rows.map((d) => {
@@ -170,22 +204,39 @@ function ledgerView(m: PageModel, l: Ledger): Html {
           <td class="num">${d.attempts}</td>
           <td>${d.last_status ? html`<span class="http">HTTP ${d.last_status}</span> ` : ''}<code class="detail">${d.last_detail ?? ''}</code></td>
           <td class="nowrap">${when(d.updated_at, m.now)}</td>
-          <td class="nowrap">${d.replayable
-            ? replayForm(m, fields, 'Replay')
-            : d.state === 'delivered' ? replayForm(m, { ...fields, force: '1' }, 'Resend', { confirm: `${v.label} already acknowledged this event. Send it again?`, cls: 'danger' }) : html`<span class="muted small">in flight</span>`}</td>
+          <td class="nowrap">${
+            d.replayable
+              ? replayForm(m, fields, 'Replay')
+              : d.state === 'delivered'
+                ? replayForm(m, { ...fields, force: '1' }, 'Resend', {
+                    confirm: `${v.label} already acknowledged this event. Send it again?`,
+                    cls: 'danger',
+                  })
+                : html`<span class="muted small">in flight</span>`
+          }</td>
         </tr>
-        ${attempts.length ? html`<tr class="attempts"><td colspan="6"><ol class="timeline">${attempts.map((a) => html`<li>
+        ${
+          attempts.length
+            ? html`<tr class="attempts"><td colspan="6"><ol class="timeline">${attempts.map(
+                (a) => html`<li>
           <span class="dot b-${a.outcome}"></span>${when(a.at, m.now)} · ${a.http_status ? `HTTP ${a.http_status}` : 'no HTTP answer'} · <strong>${a.outcome}</strong>${a.duration_ms !== null ? ` · ${a.duration_ms} ms` : ''}
-          ${a.detail ? html`<code class="detail">${a.detail}</code>` : ''}</li>`)}</ol></td></tr>` : ''}`;
+          ${a.detail ? html`<code class="detail">${a.detail}</code>` : ''}</li>`,
+              )}</ol></td></tr>`
+            : ''
+        }`;
       })}
       </tbody></table></div>`;
   });
   return html`<div class="ledger"${live ? html` data-live="1"` : ''}>
     <div class="order-head">
       <div><h3>Order <code>${l.order_id}</code></h3>
-        ${o ? html`<div>${badge(o.state)} <strong class="big">${money(o.total, o.currency)}</strong>
+        ${
+          o
+            ? html`<div>${badge(o.state)} <strong class="big">${money(o.total, o.currency)}</strong>
           ${o.refunded_total ? html` <span class="muted">refunded ${money(o.refunded_total, o.currency)}</span>` : ''}
-          ${o.cancelled_total ? html` <span class="muted">cancelled ${money(o.cancelled_total, o.currency)}</span>` : ''}</div>` : html`<p class="muted">Its events were purged; delivery rows remain.</p>`}
+          ${o.cancelled_total ? html` <span class="muted">cancelled ${money(o.cancelled_total, o.currency)}</span>` : ''}</div>`
+            : html`<p class="muted">Its events were purged; delivery rows remain.</p>`
+        }
         ${live ? html`<div class="live small"><span class="pulse"></span>Live: this view refreshes while deliveries are in flight</div>` : ''}
       </div>
       <div class="actions">
@@ -193,7 +244,9 @@ function ledgerView(m: PageModel, l: Ledger): Html {
         ${replayForm(m, { order_id: l.order_id, force: '1' }, 'Force resend all', { confirm: 'Send EVERY delivery of this order again, including those the vendors acknowledged?', cls: 'danger' })}
       </div>
     </div>
-    ${o ? html`<dl class="facts">
+    ${
+      o
+        ? html`<dl class="facts">
       <div><dt>Created</dt><dd>${when(o.created_at * 1000, m.now)}</dd></div>
       <div><dt>Updated</dt><dd>${when(o.updated_at * 1000, m.now)}</dd></div>
       <div><dt>Paid</dt><dd>${o.paid ? 'yes' : 'no'}</dd></div>
@@ -201,13 +254,23 @@ function ledgerView(m: PageModel, l: Ledger): Html {
       ${customer.map(([k, x]) => html`<div><dt>${k.replaceAll('_', ' ')}</dt><dd class="mono">${x}</dd></div>`)}
       ${o.page_url ? html`<div class="wide"><dt>Page</dt><dd class="mono">${o.page_url}</dd></div>` : ''}
     </dl>
-    ${o.items.length ? html`<table class="items"><thead><tr><th>Item</th><th>Name</th><th class="num">Qty</th><th class="num">Price</th></tr></thead><tbody>
+    ${
+      o.items.length
+        ? html`<table class="items"><thead><tr><th>Item</th><th>Name</th><th class="num">Qty</th><th class="num">Price</th></tr></thead><tbody>
       ${o.items.map((i) => html`<tr><td class="mono">${i.id}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${money(i.price, o.currency)}</td></tr>`)}
-    </tbody></table>` : ''}` : ''}
+    </tbody></table>`
+        : ''
+    }`
+        : ''
+    }
     <h4>Events</h4>
     <table class="evlist"><thead><tr><th>Status</th><th>Occurred</th><th>Received</th><th>Source</th><th>Key</th></tr></thead><tbody>
-      ${l.events.map((e) => html`<tr><td><span class="tag">${e.status}</span></td><td class="nowrap">${when(e.occurred_at * 1000, m.now)}</td><td class="nowrap">${when(e.received_at, m.now)}</td><td>${e.source}</td>
-        <td><details><summary><code>${e.key}</code></summary><pre>${JSON.stringify(e.event, null, 2)}</pre></details></td></tr>`)}
+      ${l.events.map(
+        (
+          e,
+        ) => html`<tr><td><span class="tag">${e.status}</span></td><td class="nowrap">${when(e.occurred_at * 1000, m.now)}</td><td class="nowrap">${when(e.received_at, m.now)}</td><td>${e.source}</td>
+        <td><details><summary><code>${e.key}</code></summary><pre>${JSON.stringify(e.event, null, 2)}</pre></details></td></tr>`,
+      )}
     </tbody></table>
     <h4>Deliveries and attempts</h4>
     ${vendorBlocks}
@@ -226,21 +289,53 @@ function orderSection(m: PageModel): Html {
 }
 
 const EXAMPLES: { label: string; value: unknown }[] = [
-  { label: 'Canonical event', value: {
-    order_id: 'PREVIEW-1', status: 'paid', currency: 'EUR', total: 33.8, shipping: 5,
-    items: [{ id: 'SKU-1', name: 'Green apple', quantity: 2, price: 11.9 }, { id: 'SKU-2', name: 'Honey', quantity: 1, price: 5 }],
-    customer: { id: 'cust-1', email: 'jane.doe@example.net', lvid: '0123456789abcdef0123456789abcdef' },
-  } },
-  { label: 'mt_order', value: {
-    event: 'mt_order', ecommerce: { status: 'PAY', currency_code: 'EUR', order_id: 'PREVIEW-2',
-      customer: { id: 'cust-2', email: 'jane.doe@example.net' },
-      items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: '11.90', quantity: '2' }] },
-  } },
-  { label: 'GA4 purchase (envelope)', value: {
-    v: 1, url: 'https://shop.example/thank-you', ids: { lvid: '0123456789abcdef0123456789abcdef' },
-    e: { event: 'purchase', ecommerce: { transaction_id: 'PREVIEW-3', value: 23.8, tax: 0, shipping: 5, currency: 'EUR',
-      items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: 11.9, quantity: 2 }] } },
-  } },
+  {
+    label: 'Canonical event',
+    value: {
+      order_id: 'PREVIEW-1',
+      status: 'paid',
+      currency: 'EUR',
+      total: 33.8,
+      shipping: 5,
+      items: [
+        { id: 'SKU-1', name: 'Green apple', quantity: 2, price: 11.9 },
+        { id: 'SKU-2', name: 'Honey', quantity: 1, price: 5 },
+      ],
+      customer: { id: 'cust-1', email: 'jane.doe@example.net', lvid: '0123456789abcdef0123456789abcdef' },
+    },
+  },
+  {
+    label: 'mt_order',
+    value: {
+      event: 'mt_order',
+      ecommerce: {
+        status: 'PAY',
+        currency_code: 'EUR',
+        order_id: 'PREVIEW-2',
+        customer: { id: 'cust-2', email: 'jane.doe@example.net' },
+        items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: '11.90', quantity: '2' }],
+      },
+    },
+  },
+  {
+    label: 'GA4 purchase (envelope)',
+    value: {
+      v: 1,
+      url: 'https://shop.example/thank-you',
+      ids: { lvid: '0123456789abcdef0123456789abcdef' },
+      e: {
+        event: 'purchase',
+        ecommerce: {
+          transaction_id: 'PREVIEW-3',
+          value: 23.8,
+          tax: 0,
+          shipping: 5,
+          currency: 'EUR',
+          items: [{ item_id: 'SKU-1', item_name: 'Green apple', price: 11.9, quantity: 2 }],
+        },
+      },
+    },
+  },
 ];
 
 function previewSection(m: PageModel): Html {
@@ -255,20 +350,32 @@ function previewSection(m: PageModel): Html {
         <span class="muted small">Examples:</span>${EXAMPLES.map((e) => html`<button type="button" class="small" data-example="${JSON.stringify(e.value, null, 2)}">${e.label}</button>`)}</div>
     </form>
     ${p?.error ? noticeBox(p.error) : ''}
-    ${r ? html`<div class="preview-result">
+    ${
+      r
+        ? html`<div class="preview-result">
       <p>${badge(r.order.state)} Order <code>${r.order.order_id}</code> · read as <strong>${r.format}</strong> · ${r.event.status} · ${money(r.order.total, r.order.currency)} · event key <code>${r.event.key}</code>
         ${r.stored_events ? html` · folded with ${r.stored_events} stored event${r.stored_events === 1 ? '' : 's'}` : ''}</p>
       ${r.duplicate ? html`<div class="notice warn">An event with this key is already stored: ingest would drop this one as a duplicate. Shown as if it replaced the stored one.</div>` : ''}
-      ${r.vendors.map((v) => html`<div class="vendor-block"><h5>${v.label} <span class="pill">${v.mode === 'flush' ? 'batched upload' : 'queue'}</span></h5>
+      ${r.vendors.map(
+        (
+          v,
+        ) => html`<div class="vendor-block"><h5>${v.label} <span class="pill">${v.mode === 'flush' ? 'batched upload' : 'queue'}</span></h5>
         ${v.error ? html`<div class="notice error">The vendor module failed: ${v.error}</div>` : ''}
-        ${v.requests.map((q) => html`<div class="req"><div class="req-line"><span class="method">${q.method}</span><code>${q.url}</code></div>
+        ${v.requests.map(
+          (
+            q,
+          ) => html`<div class="req"><div class="req-line"><span class="method">${q.method}</span><code>${q.url}</code></div>
           <table class="headers">${Object.entries(q.headers).map(([k, x]) => html`<tr><th>${k}</th><td><code>${x}</code></td></tr>`)}</table>
-          ${q.body ? html`<pre>${pretty(q.body)}</pre>` : ''}</div>`)}
+          ${q.body ? html`<pre>${pretty(q.body)}</pre>` : ''}</div>`,
+        )}
         ${v.skipped.map((s) => html`<p class="muted">Skipped <code>${s.key}</code>: <strong>${s.reason}</strong></p>`)}
         ${!v.requests.length && !v.skipped.length && !v.error ? html`<p class="muted">No request.</p>` : ''}
-      </div>`)}
+      </div>`,
+      )}
       ${r.disabled.length ? html`<p class="muted small">Not configured, so not previewed: ${r.disabled.join(', ')}.</p>` : ''}
-    </div>` : ''}
+    </div>`
+        : ''
+    }
   </section>`;
 }
 
@@ -277,7 +384,9 @@ function noticeBox(n: Notice): Html {
 }
 
 export function replayNotice(r: ReplayResult): Notice {
-  const kept = Object.entries(r.kept).map(([s, n]) => `${n} ${s}`).join(', ');
+  const kept = Object.entries(r.kept)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
   const parts = [`Replayed ${r.replayed} deliver${r.replayed === 1 ? 'y' : 'ies'}`];
   if (r.enqueued) parts.push(`${r.enqueued} queued`);
   if (r.awaiting_flush.length) parts.push(`${r.awaiting_flush.join(', ')} at the next flush`);
@@ -287,7 +396,9 @@ export function replayNotice(r: ReplayResult): Notice {
 }
 
 // ---- pages ----
-const LOGO = raw(`<svg class="logo" viewBox="0 0 24 24" aria-hidden="true"><rect x="1" y="1" width="22" height="22" rx="6" class="logo-bg"/><path d="M6 12h7m0 0-3-3m3 3-3 3M15 7h3v10h-3" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`);
+const LOGO = raw(
+  `<svg class="logo" viewBox="0 0 24 24" aria-hidden="true"><rect x="1" y="1" width="22" height="22" rx="6" class="logo-bg"/><path d="M6 12h7m0 0-3-3m3 3-3 3M15 7h3v10h-3" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`,
+);
 
 function layout(title: string, nonce: string, body: Html): string {
   return `<!doctype html>
@@ -298,24 +409,34 @@ function layout(title: string, nonce: string, body: Html): string {
 }
 
 export function loginPage(nonce: string, opts: { error?: string; disabled?: boolean } = {}): string {
-  return layout('order-relay · sign in', nonce, html`<main class="login"><div class="card">
+  return layout(
+    'order-relay · sign in',
+    nonce,
+    html`<main class="login"><div class="card">
     <div class="brand big">${LOGO} order-relay</div>
     <p class="muted">Operator view. Sign in with the deployment's <code>ADMIN_TOKEN</code>.</p>
-    ${opts.disabled ? html`<div class="notice error">The operator view is disabled: set the <code>ADMIN_TOKEN</code> secret.</div>`
-      : html`${opts.error ? html`<div class="notice error" role="alert">${opts.error}</div>` : ''}
+    ${
+      opts.disabled
+        ? html`<div class="notice error">The operator view is disabled: set the <code>ADMIN_TOKEN</code> secret.</div>`
+        : html`${opts.error ? html`<div class="notice error" role="alert">${opts.error}</div>` : ''}
     <form method="post" action="/admin/login">
       <label for="token">Admin token</label>
       <input id="token" type="password" name="token" autocomplete="current-password" required autofocus>
       <button class="primary wide">Sign in</button>
-    </form>`}
-  </div></main>`);
+    </form>`
+    }
+  </div></main>`,
+  );
 }
 
 export function dashboardPage(m: PageModel, nonce: string): string {
   const revealHref = m.reveal ? '/admin' : '/admin?reveal=1';
   const orderQ = m.order ? `order=${encodeURIComponent(m.order.query)}` : '';
   const toggle = m.reveal ? `/admin${orderQ ? `?${orderQ}` : ''}` : `/admin?${orderQ ? `${orderQ}&` : ''}reveal=1`;
-  return layout('order-relay · operator', nonce, html`
+  return layout(
+    'order-relay · operator',
+    nonce,
+    html`
   <header class="top">
     <a class="brand" href="${m.reveal ? '/admin?reveal=1' : '/admin'}">${LOGO} order-relay <span class="muted">operator</span></a>
     <nav><a href="#overview">Overview</a><a href="#order">Orders</a><a href="#events">Latest events</a><a href="#preview">Preview</a></nav>
@@ -336,12 +457,17 @@ export function dashboardPage(m: PageModel, nonce: string): string {
     <section class="card" id="events"><div class="section-head"><h2>Latest events</h2><a class="small" href="/admin/api/events?limit=100${revealQuery(m.reveal)}">JSON</a></div>${eventsTable(m)}</section>
     ${previewSection(m)}
     <footer class="muted small">order-relay · <a href="/health">/health</a>${m.expires ? html` · session ends <time datetime="${iso(m.expires * 1000)}">${utc(m.expires * 1000)}</time>` : ''}</footer>
-  </main>`);
+  </main>`,
+  );
 }
 
 export function errorPage(nonce: string, status: number, message: string): string {
-  return layout('order-relay · error', nonce, html`<main class="login"><div class="card"><div class="brand big">${LOGO} order-relay</div>
-    <div class="notice error">${status}: ${message}</div><p><a href="/admin">Back to the operator view</a></p></div></main>`);
+  return layout(
+    'order-relay · error',
+    nonce,
+    html`<main class="login"><div class="card"><div class="brand big">${LOGO} order-relay</div>
+    <div class="notice error">${status}: ${message}</div><p><a href="/admin">Back to the operator view</a></p></div></main>`,
+  );
 }
 
 const SCRIPT = `(function(){

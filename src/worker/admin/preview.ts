@@ -15,8 +15,12 @@ import type { Skip } from '../vendors/types';
 import { maskDeep, maskRequest, maskSecrets, secretsOf, type MaskedRequest } from './mask';
 
 export type VendorPreview = {
-  vendor: string; label: string; mode: 'queue' | 'flush';
-  requests: MaskedRequest[]; skipped: Skip[]; error?: string;
+  vendor: string;
+  label: string;
+  mode: 'queue' | 'flush';
+  requests: MaskedRequest[];
+  skipped: Skip[];
+  error?: string;
 };
 
 export type Preview = {
@@ -49,28 +53,37 @@ export async function preview(env: Env, body: unknown, now: number, reveal: bool
   const parsed = parseEventInput(input.event);
   if (!parsed.ok) throw new HttpError(400, 'invalid_event', 'The event does not match the schema', parsed.issues);
   const received = Math.floor(now / 1000);
-  const context: Context = input.format && input.format !== 'canonical'
-    ? { source: 'browser', received_at: received, ...(input.pageUrl ? { page_url: input.pageUrl } : {}) }
-    : { source: 'server', received_at: received };
+  const context: Context =
+    input.format && input.format !== 'canonical'
+      ? { source: 'browser', received_at: received, ...(input.pageUrl ? { page_url: input.pageUrl } : {}) }
+      : { source: 'server', received_at: received };
   const event = await toCanonicalEvent(parsed.value, context, defaultCurrency(env));
   const stored = await orderEvents(env.DB, [event.order_id]);
   const events = [...stored.filter((e) => e.key !== event.key), event];
   const enabled = enabledVendors(env);
   const secrets = secretsOf(env);
   const consentRequired = flag(env.CONSENT_REQUIRED);
-  const vendors = await Promise.all(enabled.map(async ({ vendor, config }): Promise<VendorPreview> => {
-    const out: VendorPreview = { vendor: vendor.name, label: vendor.label, mode: vendor.mode, requests: [], skipped: [] };
-    try {
-      const sent = await sentEvents(env.DB, vendor.name, [event.order_id]);
-      const work = buildWork([event.key], events, sent);
-      const { plan } = planWork(vendor, config, work, consentRequired);
-      out.requests = plan.requests.map((r) => maskRequest(r, secrets, reveal));
-      out.skipped = plan.skipped;
-    } catch (err) {
-      out.error = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
-    }
-    return out;
-  }));
+  const vendors = await Promise.all(
+    enabled.map(async ({ vendor, config }): Promise<VendorPreview> => {
+      const out: VendorPreview = {
+        vendor: vendor.name,
+        label: vendor.label,
+        mode: vendor.mode,
+        requests: [],
+        skipped: [],
+      };
+      try {
+        const sent = await sentEvents(env.DB, vendor.name, [event.order_id]);
+        const work = buildWork([event.key], events, sent);
+        const { plan } = planWork(vendor, config, work, consentRequired);
+        out.requests = plan.requests.map((r) => maskRequest(r, secrets, reveal));
+        out.skipped = plan.skipped;
+      } catch (err) {
+        out.error = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
+      }
+      return out;
+    }),
+  );
   const names = enabled.map((e) => e.vendor.name);
   return {
     format: input.format ?? 'canonical',

@@ -19,11 +19,21 @@ const REPLAYABLE: DeliveryState[] = ['pending', 'retry', 'skipped', 'rejected', 
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(256));
 const Force = v.optional(v.boolean(), false);
-export const ReplaySchema = v.union([
-  v.strictObject({ key: Name, vendor: Name, force: Force }),
-  v.strictObject({ vendor: Name, states: v.optional(v.pipe(v.array(v.picklist(['pending', 'retry', 'skipped', 'rejected', 'dead', 'delivered'])), v.minLength(1)), DEFAULT_STATES), force: Force }),
-  v.strictObject({ order_id: Name, vendor: v.optional(Name), force: Force }),
-], 'Send {key, vendor}, {vendor, states} or {order_id} (each with an optional force: true)');
+export const ReplaySchema = v.union(
+  [
+    v.strictObject({ key: Name, vendor: Name, force: Force }),
+    v.strictObject({
+      vendor: Name,
+      states: v.optional(
+        v.pipe(v.array(v.picklist(['pending', 'retry', 'skipped', 'rejected', 'dead', 'delivered'])), v.minLength(1)),
+        DEFAULT_STATES,
+      ),
+      force: Force,
+    }),
+    v.strictObject({ order_id: Name, vendor: v.optional(Name), force: Force }),
+  ],
+  'Send {key, vendor}, {vendor, states} or {order_id} (each with an optional force: true)',
+);
 export type ReplayRequest = v.InferOutput<typeof ReplaySchema>;
 
 export function parseReplay(input: unknown): ReplayRequest {
@@ -79,7 +89,10 @@ export async function replay(env: Env, request: ReplayRequest, now: number): Pro
   return {
     replayed: replayed.length,
     rows: replayed.map((r) => ({ key: r.event_key, vendor: r.vendor, previous: r.previous })),
-    kept, enqueued, awaiting_flush: awaitingFlush, more: replayed.length === REPLAY_LIMIT,
+    kept,
+    enqueued,
+    awaiting_flush: awaitingFlush,
+    more: replayed.length === REPLAY_LIMIT,
   };
 }
 
@@ -87,7 +100,12 @@ export async function replay(env: Env, request: ReplayRequest, now: number): Pro
 async function explainNothing(env: Env, target: { key: string; vendor: string }): Promise<never> {
   const row = await deliveryRow(env.DB, target.key, target.vendor);
   if (!row) throw new HttpError(404, 'not_found', `No delivery ${target.key} → ${target.vendor}`);
-  if (row.state === 'delivered') throw new HttpError(409, 'already_delivered', 'This delivery was acknowledged by the vendor; add "force": true to send it again');
+  if (row.state === 'delivered')
+    throw new HttpError(
+      409,
+      'already_delivered',
+      'This delivery was acknowledged by the vendor; add "force": true to send it again',
+    );
   throw new HttpError(409, 'in_flight', 'A call for this delivery is in flight; try again in a minute');
 }
 

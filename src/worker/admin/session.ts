@@ -16,10 +16,17 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function sessionKey(token: string): Promise<CryptoKey> {
   let key = keys.get(token);
   if (!key) {
-    key = crypto.subtle.importKey('raw', enc.encode(token), 'HKDF', false, ['deriveKey']).then((base) =>
-      crypto.subtle.deriveKey(
-        { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('order-relay admin'), info: enc.encode('session v1') },
-        base, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign', 'verify']));
+    key = crypto.subtle
+      .importKey('raw', enc.encode(token), 'HKDF', false, ['deriveKey'])
+      .then((base) =>
+        crypto.subtle.deriveKey(
+          { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('order-relay admin'), info: enc.encode('session v1') },
+          base,
+          { name: 'HMAC', hash: 'SHA-256', length: 256 },
+          false,
+          ['sign', 'verify'],
+        ),
+      );
     keys.clear();
     keys.set(token, key);
   }
@@ -27,7 +34,10 @@ function sessionKey(token: string): Promise<CryptoKey> {
 }
 
 const b64url = (bytes: ArrayBuffer): string =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
 
 function fromB64url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
@@ -52,7 +62,12 @@ export async function createSession(token: string, now: number, seconds: number)
 }
 
 /** The session's CSRF token, or null for a missing, tampered or expired value. */
-export async function verifySession(token: string, value: string, now: number, seconds: number): Promise<{ csrf: string; expires: number } | null> {
+export async function verifySession(
+  token: string,
+  value: string,
+  now: number,
+  seconds: number,
+): Promise<{ csrf: string; expires: number } | null> {
   const m = /^(\d{1,12})\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{20,100})$/.exec(value);
   if (!m) return null;
   const [, expText, nonce, sig] = m as unknown as [string, string, string, string];
@@ -87,7 +102,9 @@ export async function authenticate(request: Request, env: Env, now: number): Pro
   const given = bearer(request);
   if (given !== null) {
     if (await safeEqual(given, token)) return { via: 'bearer' };
-    throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token', undefined, { 'www-authenticate': 'Bearer' });
+    throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token', undefined, {
+      'www-authenticate': 'Bearer',
+    });
   }
   const cookie = readCookie(request, SESSION_COOKIE);
   if (!cookie) return null;
@@ -104,7 +121,8 @@ export async function checkCsrf(request: Request, url: URL, auth: Auth, formToke
   if (auth.via === 'bearer') return;
   requireSameOrigin(request, url);
   const given = request.headers.get(CSRF_HEADER) ?? formToken ?? '';
-  if (!given || !(await safeEqual(given, auth.csrf))) throw new HttpError(403, 'csrf', 'Missing or wrong CSRF token: reload the page');
+  if (!given || !(await safeEqual(given, auth.csrf)))
+    throw new HttpError(403, 'csrf', 'Missing or wrong CSRF token: reload the page');
 }
 
 /** Refuses a request whose Origin (or Referer) is not this Worker's origin. */

@@ -29,7 +29,8 @@ export const obj = (x: unknown): Raw => (isObject(x) ? x : {});
 export const list = (x: unknown): Raw[] => (Array.isArray(x) ? x.filter(isObject) : []);
 
 /** Shops render empty template variables as '' or null: those mean "absent". */
-export const absent = (x: unknown): boolean => x === undefined || x === null || (typeof x === 'string' && x.trim() === '');
+export const absent = (x: unknown): boolean =>
+  x === undefined || x === null || (typeof x === 'string' && x.trim() === '');
 export function first(...xs: unknown[]): unknown {
   for (const x of xs) if (!absent(x)) return x;
   return undefined;
@@ -72,7 +73,8 @@ export const text = (x: unknown): unknown => (typeof x === 'number' ? String(x) 
 
 /** Sets an own data property, like Object.fromEntries or a spread: a JSON `"__proto__"` key stays plain data. */
 function put(o: Draft, k: string, x: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
   else o[k] = x;
 }
 
@@ -83,7 +85,11 @@ function put(o: Draft, k: string, x: unknown): void {
  */
 export function compact(o: Raw): Draft {
   let complete = true;
-  for (const k in o) if (absent(o[k])) { complete = false; break; }
+  for (const k in o)
+    if (absent(o[k])) {
+      complete = false;
+      break;
+    }
   return complete ? o : copyPresent({}, o);
 }
 

@@ -4,7 +4,20 @@
 // Money: GA4's `value` leaves tax and shipping out (Google: the sum of price × quantity), the canonical `total`
 // is what the customer pays, so total = value + tax + shipping. A refund without items refunds the whole order.
 import * as v from 'valibot';
-import { addMoney, categories, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, list, orderId, text } from './common';
+import {
+  addMoney,
+  categories,
+  checkShape,
+  compact,
+  consentOf,
+  coupons,
+  customerOf,
+  fieldsOf,
+  first,
+  list,
+  orderId,
+  text,
+} from './common';
 import type { Draft, Format, Raw } from './common';
 
 const Items = v.optional(v.array(v.object({}), 'items must be a list of objects'));
@@ -26,7 +39,14 @@ export function fromGa4Item(i: Raw): Draft {
     discount: i.discount,
     brand: text(i.item_brand),
     variant: text(i.item_variant),
-    categories: categories([i.item_category, i.item_category1, i.item_category2, i.item_category3, i.item_category4, i.item_category5]),
+    categories: categories([
+      i.item_category,
+      i.item_category1,
+      i.item_category2,
+      i.item_category3,
+      i.item_category4,
+      i.item_category5,
+    ]),
     coupon: text(i.coupon),
   });
 }

@@ -28,7 +28,9 @@ const FORMATS = [mytracker, ua, ga4] as const;
 export const EnvelopeSchema = v.object({
   v: v.literal(1, 'v: only envelope version 1 is known'),
   e: v.unknown(),
-  ids: v.optional(v.object({ lvid: v.optional(v.unknown()), ym: v.optional(v.unknown()), vt: v.optional(v.unknown()) })),
+  ids: v.optional(
+    v.object({ lvid: v.optional(v.unknown()), ym: v.optional(v.unknown()), vt: v.optional(v.unknown()) }),
+  ),
   c: v.optional(v.unknown()),
   u: v.optional(v.unknown()),
   url: v.optional(v.string()),
@@ -52,9 +54,12 @@ const isEnvelope = (body: Raw): boolean => 'v' in body && 'e' in body;
 function fromGtagArguments(args: unknown[]): Raw {
   const [command, name, params] = args;
   if (command !== 'event' || (name !== 'purchase' && name !== 'refund')) {
-    invalid(`gtag(${JSON.stringify(command)}, ${JSON.stringify(name)}, …) is not an order: expected gtag('event', 'purchase' | 'refund', {…})`);
+    invalid(
+      `gtag(${JSON.stringify(command)}, ${JSON.stringify(name)}, …) is not an order: expected gtag('event', 'purchase' | 'refund', {…})`,
+    );
   }
-  if (params !== undefined && !isObject(params)) invalid(`gtag('event', '${name}', …): the parameters must be an object`);
+  if (params !== undefined && !isObject(params))
+    invalid(`gtag('event', '${name}', …): the parameters must be an object`);
   return { ...params, event: name };
 }
 
@@ -64,7 +69,9 @@ export function fromDataLayerEntry(entry: unknown, extras: Extras = {}): { forma
   if (!isObject(x)) invalid('The dataLayer entry must be an object or gtag() arguments');
   const format = FORMATS.find((f) => f.matches(x));
   if (!format) {
-    invalid(`Not an order entry (event ${JSON.stringify(x.event ?? null)}): expected mt_order, mt_refund, purchase, refund or ecommerce.purchase / ecommerce.refund`);
+    invalid(
+      `Not an order entry (event ${JSON.stringify(x.event ?? null)}): expected mt_order, mt_refund, purchase, refund or ecommerce.purchase / ecommerce.refund`,
+    );
   }
   return { format: format.name, event: format.toEvent(x, extras) };
 }

@@ -4,12 +4,30 @@
 // total: the order fold derives it from the items. One English copy of the docs spells PAID / CANCELED.
 import * as v from 'valibot';
 import type { Status } from '../event';
-import { absent, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, invalid, list, orderId, text } from './common';
+import {
+  absent,
+  checkShape,
+  compact,
+  consentOf,
+  coupons,
+  customerOf,
+  fieldsOf,
+  first,
+  invalid,
+  list,
+  orderId,
+  text,
+} from './common';
 import type { Draft, Format, Raw } from './common';
 import { fromGa4Item } from './ga4';
 
 const ORDER_STATUS: Readonly<Record<string, Status>> = { PAY: 'paid', PAID: 'paid', ADD: 'created' };
-const REFUND_STATUS: Readonly<Record<string, Status>> = { REFUND: 'refunded', CANCEL: 'cancelled', CANCELED: 'cancelled', CANCELLED: 'cancelled' };
+const REFUND_STATUS: Readonly<Record<string, Status>> = {
+  REFUND: 'refunded',
+  CANCEL: 'cancelled',
+  CANCELED: 'cancelled',
+  CANCELLED: 'cancelled',
+};
 
 const Items = v.optional(v.array(v.object({}), 'items must be a list of objects'));
 const MyTrackerShape = v.object({
@@ -31,7 +49,9 @@ export const mytracker: Format = {
     checkShape(MyTrackerShape, entry, String(entry.event));
     const f = fieldsOf(entry);
     const refund = entry.event === 'mt_refund';
-    const given = String(first(f('status')) ?? (refund ? 'REFUND' : 'PAY')).trim().toUpperCase();
+    const given = String(first(f('status')) ?? (refund ? 'REFUND' : 'PAY'))
+      .trim()
+      .toUpperCase();
     const table = refund ? REFUND_STATUS : ORDER_STATUS;
     const status = Object.hasOwn(table, given) ? table[given] : undefined;
     if (!status) invalid(`${String(entry.event)} status "${given}" is not one of ${Object.keys(table).join(', ')}`);

@@ -8,7 +8,21 @@
 // price × quantity themselves; we leave `total` out and the order fold does the same. A refund without products
 // refunds the whole order (Yandex has no refund action; UA's is the same shape as purchase).
 import * as v from 'valibot';
-import { categories, checkShape, compact, consentOf, coupons, customerOf, fieldsOf, first, isObject, list, obj, orderId, text } from './common';
+import {
+  categories,
+  checkShape,
+  compact,
+  consentOf,
+  coupons,
+  customerOf,
+  fieldsOf,
+  first,
+  isObject,
+  list,
+  obj,
+  orderId,
+  text,
+} from './common';
 import type { Draft, Format, Raw } from './common';
 
 const Action = v.object({

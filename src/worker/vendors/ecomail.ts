@@ -13,17 +13,34 @@ export type EcomailConfig = { baseUrl: string; apiKey: string; shop?: string };
 
 type EcomailStatus = 'pending' | 'processing' | 'completed' | 'canceled';
 export type EcomailTransaction = {
-  order_id: string; email: string; shop?: string; amount: number; tax?: number; shipping?: number;
-  city?: string; country?: string; timestamp: number; status: EcomailStatus;
+  order_id: string;
+  email: string;
+  shop?: string;
+  amount: number;
+  tax?: number;
+  shipping?: number;
+  city?: string;
+  country?: string;
+  timestamp: number;
+  status: EcomailStatus;
 };
 export type EcomailTransactionItem = {
-  code: string; title: string; category?: string; categories?: string[]; price?: number; amount: number;
+  code: string;
+  title: string;
+  category?: string;
+  categories?: string[];
+  price?: number;
+  amount: number;
 };
 export type EcomailBody = { transaction: EcomailTransaction; transaction_items: EcomailTransactionItem[] };
 
 // "canceled" with a single L is the docs' spelling.
 const STATUS: Record<OrderState, EcomailStatus> = {
-  created: 'pending', paid: 'completed', delivered: 'completed', cancelled: 'canceled', refunded: 'canceled',
+  created: 'pending',
+  paid: 'completed',
+  delivered: 'completed',
+  cancelled: 'canceled',
+  refunded: 'canceled',
 };
 
 // Bodies are fixed-shape literals with `undefined` for absent fields (JSON.stringify leaves them out): V8 builds
@@ -118,7 +135,10 @@ export const ecomail: Vendor<EcomailConfig> = {
     for (const [orderId, group] of groups) {
       const keys = group.map((w) => w.event.key);
       const body = toEcomailBody(group, config);
-      if (typeof body === 'string') { skipped.push(...keys.map((key) => ({ key, reason: body }))); continue; }
+      if (typeof body === 'string') {
+        skipped.push(...keys.map((key) => ({ key, reason: body })));
+        continue;
+      }
       const json = JSON.stringify(body);
       const create = group[0]!.sent.length === 0;
       if (!options.single) requests.push(request(config, orderId, create, json, keys));

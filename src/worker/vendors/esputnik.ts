@@ -20,16 +20,28 @@ export type ESputnikParam = { name: string; value: string };
 export type ESputnikEvent = { eventTypeKey: ESputnikEventType; keyValue: string; params: ESputnikParam[] };
 /** Keys of the v1/orders item, which v1/event's `items` param reuses. */
 export type ESputnikItem = {
-  externalItemId: string; name: string; category?: string; quantity: number; cost?: number; url?: string; imageUrl?: string;
+  externalItemId: string;
+  name: string;
+  category?: string;
+  quantity: number;
+  cost?: number;
+  url?: string;
+  imageUrl?: string;
 };
 export type ESputnikContact = {
-  externalCustomerId?: string; firstName?: string; lastName?: string;
+  externalCustomerId?: string;
+  firstName?: string;
+  lastName?: string;
   channels: { type: 'email' | 'sms'; value: string }[];
 };
 
 // eSputnik has no paid or refunded status: paid is IN_PROGRESS, and only DELIVERED counts for RFM.
 const STATUS: Record<OrderState, ESputnikStatus> = {
-  created: 'INITIALIZED', paid: 'IN_PROGRESS', delivered: 'DELIVERED', cancelled: 'CANCELLED', refunded: 'CANCELLED',
+  created: 'INITIALIZED',
+  paid: 'IN_PROGRESS',
+  delivered: 'DELIVERED',
+  cancelled: 'CANCELLED',
+  refunded: 'CANCELLED',
 };
 
 /** Digits only, as the docs write numbers ("380501234567"); the contact and the event must spell it alike. */
@@ -71,7 +83,12 @@ export function toESputnikContact(order: FoldedOrder): ESputnikContact | null {
   if (c.email) channels.push({ type: 'email', value: c.email });
   if (phone) channels.push({ type: 'sms', value: phone });
   if (!channels.length) return null;
-  return { externalCustomerId: c.id || undefined, firstName: c.first_name || undefined, lastName: c.last_name || undefined, channels };
+  return {
+    externalCustomerId: c.id || undefined,
+    firstName: c.first_name || undefined,
+    lastName: c.last_name || undefined,
+    channels,
+  };
 }
 
 /**
@@ -120,10 +137,16 @@ function add(params: ESputnikParam[], name: string, value: string | undefined): 
 export function toESputnikEvent(work: Work, state: FoldedOrder, first: boolean): ESputnikEvent | string {
   const key = keyValue(work.order);
   if (!key) return 'no_identifier';
-  const whole = (type: ESputnikEventType, status: ESputnikStatus): ESputnikEvent =>
-    ({ eventTypeKey: type, keyValue: key, params: toParams(work.order, state, status) });
-  const statusOnly = (type: ESputnikEventType, status: ESputnikStatus): ESputnikEvent =>
-    ({ eventTypeKey: type, keyValue: key, params: toParams(work.order, null, status) });
+  const whole = (type: ESputnikEventType, status: ESputnikStatus): ESputnikEvent => ({
+    eventTypeKey: type,
+    keyValue: key,
+    params: toParams(work.order, state, status),
+  });
+  const statusOnly = (type: ESputnikEventType, status: ESputnikStatus): ESputnikEvent => ({
+    eventTypeKey: type,
+    keyValue: key,
+    params: toParams(work.order, null, status),
+  });
   switch (work.event.status) {
     case 'created':
       // A created that arrives after eSputnik has the order must not re-create (and reset) it.
@@ -196,7 +219,10 @@ export const esputnik: Vendor<ESputnikConfig> = {
         // The order as this event left it: just before the next event of this plan, or the latest state.
         const state = group[i + 1]?.before ?? w.order;
         const body = toESputnikEvent(w, state, first);
-        if (typeof body === 'string') { skipped.push({ key: w.event.key, reason: body }); return; }
+        if (typeof body === 'string') {
+          skipped.push({ key: w.event.key, reason: body });
+          return;
+        }
         events.push(post(config, 'event', body, [w.event.key], lane));
         first = false;
       });

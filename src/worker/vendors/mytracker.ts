@@ -14,18 +14,43 @@ export const MAX_BODY_BYTES = 10 * 1024;
 export type MyTrackerConfig = { baseUrl: string; appId: string; token: string; batch: boolean };
 
 type MyTrackerItem = {
-  item_id: string; item_name: string; price?: number; discount?: number; coupon?: string; tax?: number;
-  item_brand?: string; item_variant?: string; item_category1?: string; item_category2?: string;
-  item_category3?: string; item_category4?: string; quantity: number;
+  item_id: string;
+  item_name: string;
+  price?: number;
+  discount?: number;
+  coupon?: string;
+  tax?: number;
+  item_brand?: string;
+  item_variant?: string;
+  item_category1?: string;
+  item_category2?: string;
+  item_category3?: string;
+  item_category4?: string;
+  quantity: number;
 };
 type MyTrackerOrder = {
-  order_id: string; status: 'ADD' | 'PAY' | 'CANCEL' | 'REFUND'; currency_code: string; action_id: string;
-  action_ts: string; coupon?: string; items: MyTrackerItem[];
+  order_id: string;
+  status: 'ADD' | 'PAY' | 'CANCEL' | 'REFUND';
+  currency_code: string;
+  action_id: string;
+  action_ts: string;
+  coupon?: string;
+  items: MyTrackerItem[];
 };
 /** One `order` method body; orderBatch takes an array of these. */
 export type MyTrackerEvent = {
-  customUserId?: string; lvid?: string; instanceId?: string; gaid?: string; appSetId?: string; androidId?: string;
-  idfa?: string; iosVendorId?: string; eventTimestamp: number; ipv4?: string; ipv6?: string; userAgent?: string;
+  customUserId?: string;
+  lvid?: string;
+  instanceId?: string;
+  gaid?: string;
+  appSetId?: string;
+  androidId?: string;
+  idfa?: string;
+  iosVendorId?: string;
+  eventTimestamp: number;
+  ipv4?: string;
+  ipv6?: string;
+  userAgent?: string;
   order: MyTrackerOrder;
 };
 
@@ -37,14 +62,21 @@ const STATUS = { created: 'ADD', paid: 'PAY', refunded: 'REFUND', cancelled: 'CA
 function toItem(i: Item): MyTrackerItem {
   const c = i.categories;
   return {
-    item_id: i.id, item_name: i.name ?? i.id, quantity: Math.max(1, Math.round(i.quantity)),
-    price: i.price, discount: i.discount, coupon: i.coupon || undefined,
+    item_id: i.id,
+    item_name: i.name ?? i.id,
+    quantity: Math.max(1, Math.round(i.quantity)),
+    price: i.price,
+    discount: i.discount,
+    coupon: i.coupon || undefined,
     // MyTracker's `tax` is a percentage from 1 to 100, like our tax_rate; 0 has no valid spelling there.
     tax: i.tax_rate !== undefined && i.tax_rate >= 1 ? i.tax_rate : undefined,
-    item_brand: i.brand || undefined, item_variant: i.variant || undefined,
+    item_brand: i.brand || undefined,
+    item_variant: i.variant || undefined,
     // MyTracker numbers its categories from 1 and has four of them (GA4 has five).
-    item_category1: c?.[0] || undefined, item_category2: c?.[1] || undefined,
-    item_category3: c?.[2] || undefined, item_category4: c?.[3] || undefined,
+    item_category1: c?.[0] || undefined,
+    item_category2: c?.[1] || undefined,
+    item_category3: c?.[2] || undefined,
+    item_category4: c?.[3] || undefined,
   };
 }
 
@@ -77,7 +109,8 @@ export function toMyTrackerEvent({ event, order, before }: Work): MyTrackerEvent
   const androidId = app.android_id || undefined;
   const idfa = app.idfa || undefined;
   const iosVendorId = app.ios_vendor_id || undefined;
-  if (!(customUserId || lvid32 || instanceId || gaid || appSetId || androidId || idfa || iosVendorId)) return 'no_identifier';
+  if (!(customUserId || lvid32 || instanceId || gaid || appSetId || androidId || idfa || iosVendorId))
+    return 'no_identifier';
   const items = affectedItems(event, order, before);
   if (items.length === 0) return 'no_items';
   const coupon = event.coupons?.join(',') ?? order.coupons?.join(',');
@@ -85,7 +118,14 @@ export function toMyTrackerEvent({ event, order, before }: Work): MyTrackerEvent
   const v6 = ip?.includes(':') ?? false;
   const userAgent = event.context.user_agent ?? order.user_agent;
   return {
-    customUserId, lvid: lvid32, instanceId, gaid, appSetId, androidId, idfa, iosVendorId,
+    customUserId,
+    lvid: lvid32,
+    instanceId,
+    gaid,
+    appSetId,
+    androidId,
+    idfa,
+    iosVendorId,
     eventTimestamp: event.occurred_at,
     ipv4: ip && !v6 ? ip.slice(0, 15) : undefined,
     ipv6: ip && v6 ? ip.slice(0, 45) : undefined,
@@ -109,8 +149,10 @@ function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 2; i++; }
-    else n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2;
+      i++;
+    } else n += 2;
   }
   return n;
 }
@@ -141,7 +183,8 @@ function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: 
     method: 'POST',
     url: `${config.baseUrl}/v1/${method}/?idApp=${encodeURIComponent(config.appId)}`,
     headers: { Authorization: config.token, 'Content-Type': 'application/json' },
-    body, keys,
+    body,
+    keys,
   };
 }
 
@@ -149,7 +192,12 @@ function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: 
 function packRequest(config: MyTrackerConfig, pack: readonly Body[]): VendorRequest {
   return pack.length === 1
     ? request(config, 'order', pack[0]!.json, [pack[0]!.key])
-    : request(config, 'orderBatch', `[${pack.map((b) => b.json).join(',')}]`, pack.map((b) => b.key));
+    : request(
+        config,
+        'orderBatch',
+        `[${pack.map((b) => b.json).join(',')}]`,
+        pack.map((b) => b.key),
+      );
 }
 
 export const mytracker: Vendor<MyTrackerConfig> = {
@@ -164,7 +212,8 @@ export const mytracker: Vendor<MyTrackerConfig> = {
     const token = str(env, 'MYTRACKER_TOKEN');
     if (!appId || !token) return null;
     return {
-      appId, token,
+      appId,
+      token,
       baseUrl: trimSlash(str(env, 'MYTRACKER_BASE_URL') ?? MYTRACKER_BASE_URL),
       batch: str(env, 'MYTRACKER_BATCH') !== 'false',
     };
@@ -182,7 +231,10 @@ export const mytracker: Vendor<MyTrackerConfig> = {
     }
     // Events of one order go one after another (ADD before PAY before REFUND): a lane per order.
     if (!config.batch || options.single) {
-      return { skipped, requests: bodies.map((b) => ({ ...request(config, 'order', b.json, [b.key]), lane: `order:${b.order}` })) };
+      return {
+        skipped,
+        requests: bodies.map((b) => ({ ...request(config, 'order', b.json, [b.key]), lane: `order:${b.order}` })),
+      };
     }
     // orderBatch elements are whole `order` method bodies, identifiers included: the docs' flat example has no
     // user id although the page requires one, and the sibling registrationBatch takes full single bodies
@@ -196,14 +248,26 @@ export const mytracker: Vendor<MyTrackerConfig> = {
     }
     const requests: VendorRequest[] = [];
     let pack: Body[] = [];
-    const close = () => { if (pack.length) requests.push(packRequest(config, pack)); pack = []; };
+    const close = () => {
+      if (pack.length) requests.push(packRequest(config, pack));
+      pack = [];
+    };
     for (const [orderId, group] of groups) {
-      if (fits(pack, group)) { pack.push(...group); continue; }
+      if (fits(pack, group)) {
+        pack.push(...group);
+        continue;
+      }
       close();
-      if (fits(group)) { pack = [...group]; continue; }
+      if (fits(group)) {
+        pack = [...group];
+        continue;
+      }
       let chunk: Body[] = [];
       for (const b of group) {
-        if (chunk.length && !fits(chunk, [b])) { requests.push({ ...packRequest(config, chunk), lane: `order:${orderId}` }); chunk = []; }
+        if (chunk.length && !fits(chunk, [b])) {
+          requests.push({ ...packRequest(config, chunk), lane: `order:${orderId}` });
+          chunk = [];
+        }
         chunk.push(b);
       }
       requests.push({ ...packRequest(config, chunk), lane: `order:${orderId}` });
@@ -216,6 +280,9 @@ export const mytracker: Vendor<MyTrackerConfig> = {
   classify: classifyHttp,
 
   checkRequest(config) {
-    return { ...request(config, 'order', '{}', []), url: `${config.baseUrl}/v1/test-app-access?idApp=${encodeURIComponent(config.appId)}` };
+    return {
+      ...request(config, 'order', '{}', []),
+      url: `${config.baseUrl}/v1/test-app-access?idApp=${encodeURIComponent(config.appId)}`,
+    };
   },
 };

@@ -14,7 +14,12 @@ export type VtMarketingConfig = { baseUrl: string; apiKey: string };
 
 type VtUser = { email: string; tel?: string; firstname?: string; lastname?: string; country?: string; city?: string };
 type VtGeneric = {
-  orderId: string; total: number; coupons?: string[]; currency: string; total_shipping?: number; phone?: string;
+  orderId: string;
+  total: number;
+  coupons?: string[];
+  currency: string;
+  total_shipping?: number;
+  phone?: string;
 };
 type VtItem = { id: string; quantity: number };
 /** The documented body: `{user, event: {confirmation: {generic, items}}}`; field names are case-sensitive. */
@@ -26,12 +31,19 @@ const given = <T>(x: T | undefined): T | undefined => (x === '' ? undefined : x)
 const own = <T>(mine: T | undefined, order: T | undefined): T | undefined => given(mine) ?? order;
 
 /** The customer as best known: every event of the order, this event's own values on top. */
-function customerOf(event: CanonicalEvent, order: FoldedOrder): Pick<Customer, 'email' | 'phone' | 'first_name' | 'last_name' | 'country' | 'city'> {
+function customerOf(
+  event: CanonicalEvent,
+  order: FoldedOrder,
+): Pick<Customer, 'email' | 'phone' | 'first_name' | 'last_name' | 'country' | 'city'> {
   const e = event.customer;
   const o = order.customer;
   return {
-    email: own(e.email, o.email), phone: own(e.phone, o.phone), first_name: own(e.first_name, o.first_name),
-    last_name: own(e.last_name, o.last_name), country: own(e.country, o.country), city: own(e.city, o.city),
+    email: own(e.email, o.email),
+    phone: own(e.phone, o.phone),
+    first_name: own(e.first_name, o.first_name),
+    last_name: own(e.last_name, o.last_name),
+    country: own(e.country, o.country),
+    city: own(e.city, o.city),
   };
 }
 
@@ -39,10 +51,14 @@ function customerOf(event: CanonicalEvent, order: FoldedOrder): Pick<Customer, '
  * The order as this created/paid event states it, falling back to the order just before it (a `paid` event
  * often carries only the status). Not the latest state: a refund folded in meanwhile must not shrink the purchase.
  */
-function purchase(event: CanonicalEvent, before: FoldedOrder | null): { items: Item[]; total: number; shipping?: number; coupons?: string[] } {
-  const items = event.items.length ? event.items : before?.items ?? [];
+function purchase(
+  event: CanonicalEvent,
+  before: FoldedOrder | null,
+): { items: Item[]; total: number; shipping?: number; coupons?: string[] } {
+  const items = event.items.length ? event.items : (before?.items ?? []);
   const shipping = event.shipping ?? before?.shipping;
-  const total = event.total ?? (event.items.length || !before ? round(lineTotal(items) + (shipping ?? 0)) : before.total);
+  const total =
+    event.total ?? (event.items.length || !before ? round(lineTotal(items) + (shipping ?? 0)) : before.total);
   return { items, total, shipping, coupons: event.coupons ?? before?.coupons };
 }
 
@@ -53,8 +69,12 @@ export function toVtConfirmation({ event, order, before }: Work): VtConfirmation
   const p = purchase(event, before);
   // Fixed-shape literals with `undefined` for absent fields, which JSON.stringify leaves out (see mytracker.ts).
   const user: VtUser = {
-    email: c.email, tel: given(c.phone), firstname: given(c.first_name), lastname: given(c.last_name),
-    country: given(c.country), city: given(c.city),
+    email: c.email,
+    tel: given(c.phone),
+    firstname: given(c.first_name),
+    lastname: given(c.last_name),
+    country: given(c.country),
+    city: given(c.city),
   };
   // `status` appears in the seed's example ("order_status") but not in its field table, and no page says what
   // values it takes (vendors.md §8.5). The vendor keeps only the first confirmation per orderId, so a status
@@ -102,12 +122,24 @@ export const vtmarketing: Vendor<VtMarketingConfig> = {
     const confirmed = new Set<string>();
     for (const w of work) {
       const { event } = w;
-      if (event.status === 'refunded' || event.status === 'cancelled') { skipped.push({ key: event.key, reason: 'no_api' }); continue; }
-      if (event.status !== 'created' && event.status !== 'paid') { skipped.push({ key: event.key, reason: 'no_meaning' }); continue; }
+      if (event.status === 'refunded' || event.status === 'cancelled') {
+        skipped.push({ key: event.key, reason: 'no_api' });
+        continue;
+      }
+      if (event.status !== 'created' && event.status !== 'paid') {
+        skipped.push({ key: event.key, reason: 'no_meaning' });
+        continue;
+      }
       const alreadySent = w.sent.some((s) => s.status === 'created' || s.status === 'paid');
-      if (alreadySent || confirmed.has(event.order_id)) { skipped.push({ key: event.key, reason: 'already_confirmed' }); continue; }
+      if (alreadySent || confirmed.has(event.order_id)) {
+        skipped.push({ key: event.key, reason: 'already_confirmed' });
+        continue;
+      }
       const body = toVtConfirmation(w);
-      if (typeof body === 'string') { skipped.push({ key: event.key, reason: body }); continue; }
+      if (typeof body === 'string') {
+        skipped.push({ key: event.key, reason: body });
+        continue;
+      }
       confirmed.add(event.order_id);
       requests.push(request(config, body, event.key));
     }

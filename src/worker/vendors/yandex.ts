@@ -12,7 +12,17 @@ export const YANDEX_METRICA_TIMEZONE = 'Europe/Moscow';
 /** Rows per upload. The file may reach 1 GB, but 5,000 API requests per day is the scarce resource. */
 export const MAX_ROWS = 5000;
 /** One header for every file: every column we can fill, empty cells where an order has no value. */
-export const COLUMNS = ['id', 'create_date_time', 'client_uniq_id', 'client_ids', 'emails', 'phones', 'order_status', 'revenue', 'currency'] as const;
+export const COLUMNS = [
+  'id',
+  'create_date_time',
+  'client_uniq_id',
+  'client_ids',
+  'emails',
+  'phones',
+  'order_status',
+  'revenue',
+  'currency',
+] as const;
 
 export type YandexConfig = { baseUrl: string; counterId: string; token: string; timeZone: string };
 type Column = (typeof COLUMNS)[number];
@@ -20,7 +30,13 @@ const HEADER = `${COLUMNS.join(',')}\n`;
 export type YandexRow = Record<Column, string>;
 
 /** PAID is created + paid; no refund status exists, so a full refund counts as a cancellation. */
-const ORDER_STATUS = { created: 'IN_PROGRESS', paid: 'PAID', delivered: 'PAID', refunded: 'CANCELLED', cancelled: 'CANCELLED' } as const;
+const ORDER_STATUS = {
+  created: 'IN_PROGRESS',
+  paid: 'PAID',
+  delivered: 'PAID',
+  refunded: 'CANCELLED',
+  cancelled: 'CANCELLED',
+} as const;
 
 /** `yyyy-MM-dd HH:mm:ss` in the counter's time zone (create_date_time is read in it and cannot be changed later). */
 // Building a DateTimeFormat costs ~60 µs (a third of the per-event CPU in `npm run bench`): one per time zone.
@@ -29,7 +45,14 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     formatters.set(timeZone, f);
   }
@@ -161,12 +184,16 @@ export function classifyYandex(res: VendorResponse): Classified {
   if (res.status === 200) {
     let status: unknown;
     try {
-      status = (JSON.parse(res.body) as { uploading?: { api_validation_status?: unknown } }).uploading?.api_validation_status;
-    } catch { /* not JSON: the HTTP status decides */ }
+      status = (JSON.parse(res.body) as { uploading?: { api_validation_status?: unknown } }).uploading
+        ?.api_validation_status;
+    } catch {
+      /* not JSON: the HTTP status decides */
+    }
     if (status === 'FAILED') return { outcome: 'rejected', detail: truncate(`${res.status} ${res.body}`) };
   }
   // The quota page says 429 in Russian and 420 in English: both mean "over quota, come back later".
-  if (res.status === 420) return { ...classifyHttp({ ...res, status: 429 }), detail: truncate(`${res.status} ${res.body}`.trim()) };
+  if (res.status === 420)
+    return { ...classifyHttp({ ...res, status: 429 }), detail: truncate(`${res.status} ${res.body}`.trim()) };
   return classifyHttp(res);
 }
 
@@ -185,7 +212,12 @@ export const yandex: Vendor<YandexConfig> = {
     const timeZone = str(env, 'YANDEX_METRICA_TIMEZONE') ?? YANDEX_METRICA_TIMEZONE;
     // A wrong time zone would store wrong, unchangeable create_date_time values: better disabled than wrong.
     if (!counterId || !/^\d+$/.test(counterId) || !token || !validTimeZone(timeZone)) return null;
-    return { counterId, token, timeZone, baseUrl: trimSlash(str(env, 'YANDEX_METRICA_BASE_URL') ?? YANDEX_METRICA_BASE_URL) };
+    return {
+      counterId,
+      token,
+      timeZone,
+      baseUrl: trimSlash(str(env, 'YANDEX_METRICA_BASE_URL') ?? YANDEX_METRICA_BASE_URL),
+    };
   },
 
   /**
@@ -197,7 +229,10 @@ export const yandex: Vendor<YandexConfig> = {
     const orders = new Map<string, { row: YandexRow; keys: string[] }>();
     for (const w of work) {
       const hit = orders.get(w.order.order_id);
-      if (hit) { hit.keys.push(w.event.key); continue; }
+      if (hit) {
+        hit.keys.push(w.event.key);
+        continue;
+      }
       const row = toYandexRow(w.order, config.timeZone);
       if (row) orders.set(w.order.order_id, { row, keys: [w.event.key] });
       else skipped.push({ key: w.event.key, reason: 'no_identifier' });
@@ -207,7 +242,13 @@ export const yandex: Vendor<YandexConfig> = {
     const requests: VendorRequest[] = [];
     for (let i = 0; i < list.length; i += size) {
       const chunk = list.slice(i, i + size);
-      requests.push(request(config, chunk.map((o) => o.row), chunk.flatMap((o) => o.keys)));
+      requests.push(
+        request(
+          config,
+          chunk.map((o) => o.row),
+          chunk.flatMap((o) => o.keys),
+        ),
+      );
     }
     return { requests, skipped };
   },

@@ -28,8 +28,13 @@ describe('mytracker.parseConfig', () => {
   it('needs the app id and the token; the base URL and batching have defaults', () => {
     expect(mytracker.parseConfig({ MYTRACKER_TOKEN: 'test-mytracker-token' })).toBeNull();
     expect(mytracker.parseConfig({ MYTRACKER_APP_ID: '12345', MYTRACKER_TOKEN: ' ' })).toBeNull();
-    expect(mytracker.parseConfig({ MYTRACKER_APP_ID: '12345', MYTRACKER_TOKEN: 'test-mytracker-token' })).toStrictEqual({
-      appId: '12345', token: 'test-mytracker-token', baseUrl: 'https://tracker-s2s.my.com', batch: true,
-    });
+    expect(mytracker.parseConfig({ MYTRACKER_APP_ID: '12345', MYTRACKER_TOKEN: 'test-mytracker-token' })).toStrictEqual(
+      {
+        appId: '12345',
+        token: 'test-mytracker-token',
+        baseUrl: 'https://tracker-s2s.my.com',
+        batch: true,
+      },
+    );
   });
 });

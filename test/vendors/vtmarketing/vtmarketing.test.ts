@@ -4,13 +4,20 @@ import { vtmarketing } from '../../../src/worker/vendors/vtmarketing';
 
 const res = (status: number, body: string, headers: Record<string, string> = {}) => ({ status, body, headers });
 const CREATED = '{"results":{"message":"Event created","email":"Event was created for the specified user"}}';
-const MISSING = '{"errors":[{"message":"Missing event information","description":"Please send event information along with user"}]}';
+const MISSING =
+  '{"errors":[{"message":"Missing event information","description":"Please send event information along with user"}]}';
 
 describe('vtmarketing.classify', () => {
   it.each([
     [200, CREATED, {}, 'delivered', undefined],
     [400, MISSING, {}, 'rejected', undefined],
-    [401, '{"errors":[{"message":"Unauthorized","description":"Invalid or missing API key"}]}', {}, 'rejected', undefined],
+    [
+      401,
+      '{"errors":[{"message":"Unauthorized","description":"Invalid or missing API key"}]}',
+      {},
+      'rejected',
+      undefined,
+    ],
     [404, '{"errors":[{"message":"Not found","description":"Unknown endpoint"}]}', {}, 'rejected', undefined],
     [429, '{"errors":[{"message":"Too many requests"}]}', { 'retry-after': '12' }, 'retry', 12],
     [500, '{"errors":[{"message":"Internal error"}]}', {}, 'retry', undefined],
@@ -27,8 +34,10 @@ describe('vtmarketing.parseConfig', () => {
   it('needs the API key; the base URL defaults to api.vtcdn.net', () => {
     expect(vtmarketing.parseConfig({})).toBeNull();
     expect(vtmarketing.parseConfig({ VTMARKETING_API_KEY: '' })).toBeNull();
-    expect(vtmarketing.parseConfig({ VTMARKETING_API_KEY: 'test-vtmarketing-key' }))
-      .toStrictEqual({ apiKey: 'test-vtmarketing-key', baseUrl: 'https://api.vtcdn.net' });
+    expect(vtmarketing.parseConfig({ VTMARKETING_API_KEY: 'test-vtmarketing-key' })).toStrictEqual({
+      apiKey: 'test-vtmarketing-key',
+      baseUrl: 'https://api.vtcdn.net',
+    });
     expect(vtmarketing.secrets).toStrictEqual(['VTMARKETING_API_KEY']);
     expect(vtmarketing.consentKey).toBe('ad_user_data');
   });
