@@ -1,9 +1,10 @@
 // Builds the thank-you-page snippet (dist/s.js, and dist/s.debug.js with logging) and embeds both in the
 // Worker (src/worker/generated/client.ts) so it can serve them with an ETag. Run: node build.mjs
-import { build } from 'esbuild';
+
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 
 const variants = [
   { out: 'dist/s.js', debug: false },

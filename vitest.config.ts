@@ -4,8 +4,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 import { toNodeListener } from './test/fakes/common.mjs';
 import { createFakeVendors } from './test/fakes/index.mjs';
-import { TEST_VARS } from './test/worker/test-env.ts';
 import { controlFakes } from './test/worker/fake-control.ts';
+import { TEST_VARS } from './test/worker/test-env.ts';
 
 const fakes = createFakeVendors();
 

@@ -9,8 +9,8 @@ import { fromBrowserBody } from '../src/worker/normalize';
 import { VENDORS } from '../src/worker/vendors';
 import type { Plan, Vendor } from '../src/worker/vendors/types';
 
-export { VENDORS };
 export { MAX_BATCH_ORDERS, MAX_BODY_BYTES } from '../src/worker/vendors/mytracker';
+export { VENDORS };
 
 /** Every vendor enabled with placeholder credentials (the fakes' own), as in the tests. */
 export const BENCH_ENV: Record<string, string> = {
@@ -94,10 +94,13 @@ export function planAll(events: readonly CanonicalEvent[], vendors = enabled): M
 }
 
 /** Plans for one vendor only (the batching simulation). */
-export const planFor = (name: string, events: readonly CanonicalEvent[]): Plan =>
-  planAll(
+export function planFor(name: string, events: readonly CanonicalEvent[]): Plan {
+  const plan = planAll(
     events,
     enabled.filter((e) => e.vendor.name === name),
-  ).get(name)!;
+  ).get(name);
+  if (!plan) throw new Error(`${name} is not enabled in the bench config`);
+  return plan;
+}
 
 export { deliveryChunks } from '../src/worker/pipeline';

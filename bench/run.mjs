@@ -1,4 +1,10 @@
 #!/usr/bin/env node
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 // `npm run bench`: one table of what order-relay costs. Sizes (the snippet, the Worker bundle), the CPU of the
 // request + delivery path in Node (bench/hot.ts bundled with esbuild), ingest throughput on local `wrangler dev`
 // against its own /health (loaded with wrk, 127.0.0.1 only, bounded rounds), and vendor requests per 1,000 orders
@@ -7,12 +13,6 @@
 //   BENCH_ORDERS_PER_MINUTE=100 (the order rate assumed for Yandex's flush cadence)
 //   BENCH_SKIP_VALGRIND=1 (no instruction count)
 import { build } from 'esbuild';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

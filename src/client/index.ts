@@ -6,8 +6,7 @@ import type { Envelope } from '../worker/normalize';
 
 declare const DEBUG: boolean;
 
-// Page data is untyped and may be anything: every read of it sits inside a try/catch.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: page data is untyped and may be anything; every read of it sits inside a try/catch.
 type Raw = any;
 /** An order entry found in dataLayer: what to send (gtag arguments as an array) and its fields (with `event`). */
 type Found = [entry: unknown, fields: Raw];
@@ -28,8 +27,9 @@ let memory: Saved = {};
 
 function load(): Saved {
   try {
-    memory = JSON.parse(localStorage.getItem(STORE)!) || memory;
-  } catch (e) {
+    // getItem's null parses as null, which falls back to memory.
+    memory = JSON.parse(localStorage.getItem(STORE) as string) || memory;
+  } catch {
     // Storage blocked: memory it is.
   }
   return memory;
@@ -60,26 +60,26 @@ function post(key: string, body: string): void {
       (r) => {
         if (DEBUG) console.log('[order-relay] answer', r.status, key);
         // 5xx and 429 stay pending for the next page view, like network errors (the rejection handler).
-        if (r.ok || /^4(?!29)/.test('' + r.status)) settle(key, r.ok);
+        if (r.ok || /^4(?!29)/.test(`${r.status}`)) settle(key, r.ok);
       },
       () => {},
     );
-  } catch (e) {
+  } catch {
     // No fetch: the beacon is fire-and-forget, so the browser taking it is the only acknowledgement there is.
     if (navigator.sendBeacon(url, body)) settle(key, true);
   }
 }
 
-const cookie = (name: string): string | undefined => (document.cookie.match('(^|; )' + name + '=([^;]*)') || [])[2];
+const cookie = (name: string): string | undefined => (document.cookie.match(`(^|; )${name}=([^;]*)`) || [])[2];
 
 /** Remembers consent and user_data commands; adds the entry to `found` when it is an order we relay. */
 function see(x: Raw, found: Found[]): void {
-  if (typeof x[0] == 'string') {
+  if (typeof x[0] === 'string') {
     // gtag('consent'|'set'|'event', …) pushes its `arguments` object.
     const [command, a, b] = x;
-    if (command == 'consent') consent = { ...consent, ...b };
-    if (command == 'set') userData = (a == 'user_data' ? b : a.user_data) || userData;
-    if (command == 'event' && (a == 'purchase' || a == 'refund')) found.push([[command, a, b], { ...b, event: a }]);
+    if (command === 'consent') consent = { ...consent, ...b };
+    if (command === 'set') userData = (a === 'user_data' ? b : a.user_data) || userData;
+    if (command === 'event' && (a === 'purchase' || a === 'refund')) found.push([[command, a, b], { ...b, event: a }]);
   } else {
     const ec = x.ecommerce || {};
     if (ORDER_EVENTS.includes(x.event) || ec.purchase || ec.refund) found.push([x, x]);
@@ -89,14 +89,15 @@ function see(x: Raw, found: Found[]): void {
 function relay([entry, o]: Found): void {
   // Fields sit flat or under `ecommerce`; the key is the order's, whichever format carries it.
   const f = { ...o, ...o.ecommerce };
+  // biome-ignore lint/complexity/useOptionalChain: es2019 lowers `?.` to longer code; the snippet's bytes count.
   const id = f.order_id || f.transaction_id || ((f.purchase || f.refund || {}).actionField || {}).id;
   const key = [o.event, !f.refund, id, f.status, f.action_id].join();
   const s = load();
   if (!id || key in s) return;
-  let lvid;
+  let lvid: string | undefined;
   try {
     lvid = w._tmr.getClientID();
-  } catch (e) {
+  } catch {
     // The MyTracker counter is absent or not loaded yet: its cookie holds the same id.
   }
   const envelope: Envelope = {
@@ -108,7 +109,8 @@ function relay([entry, o]: Found): void {
     url: location.href,
     t: o.token || token,
   };
-  const body = (s[key] = JSON.stringify(envelope));
+  const body = JSON.stringify(envelope);
+  s[key] = body;
   save(s);
   post(key, body);
 }
@@ -140,6 +142,7 @@ try {
   // What a previous page view left unacknowledged (network error, 5xx, 429), sent once dataLayer is hooked.
   const pending = Object.entries(load());
 
+  // biome-ignore lint/suspicious/noAssignInExpressions: the assignment as a value saves bytes of the snippet's budget.
   const dl = (w.dataLayer = w.dataLayer || []);
   handle(dl);
   // Chain to whatever push is there (Array's, or GTM's wrapper); GTM loading later wraps ours the same way.

@@ -13,9 +13,8 @@ export function serveClient(request: Request, path: string): Response | null {
   };
   const match = request.headers.get('if-none-match');
   if (
-    match &&
     match
-      .split(',')
+      ?.split(',')
       .map((s) => s.trim().replace(/^W\//, ''))
       .includes(asset.etag)
   ) {

@@ -3,8 +3,8 @@
 import type { CanonicalEvent } from './event';
 import { foldOrder, sortEvents } from './order';
 import type { Result } from './store';
-import type { Classified, Plan, SentEvent, Vendor, VendorRequest, VendorResponse, Work } from './vendors/types';
 import { truncate } from './vendors/http';
+import type { Classified, Plan, SentEvent, Vendor, VendorRequest, VendorResponse, Work } from './vendors/types';
 
 /** Sends one request; throws on network failure or timeout. Injected so tests and previews can replace it. */
 export type Send = (request: VendorRequest, timeoutMs: number) => Promise<VendorResponse>;

@@ -3,7 +3,7 @@
 // HEALTH_VENDOR_FAILING_MINUTES (default 30). Two indexed queries; names and counts only, never a secret.
 import { countDeadSince, failingStreaks } from './admin/queries';
 import { enabledVendors } from './config';
-import { intVar, type Env } from './env';
+import { type Env, intVar } from './env';
 import { json } from './http';
 import { log } from './log';
 import { VENDORS } from './vendors';

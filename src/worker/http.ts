@@ -59,8 +59,8 @@ export const MAX_JSON_DEPTH = 32;
 /** True when arrays/objects nest deeper than `max` (iterative: a hostile body cannot overflow the stack here). */
 function nestedDeeperThan(value: unknown, max: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [x, depth] = stack.pop()!;
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [x, depth] = top;
     if (x === null || typeof x !== 'object') continue;
     if (depth > max) return true;
     for (const child of Object.values(x)) stack.push([child, depth + 1]);
@@ -87,7 +87,7 @@ export function parseJson(text: string): unknown {
 
 /** The media type without parameters, lower-cased ("" when absent). */
 export const mediaType = (request: Request): string =>
-  (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  (request.headers.get('content-type') ?? '').replace(/;.*/s, '').trim().toLowerCase();
 
 /** Constant-time comparison of two secrets (HMAC both, then compare digests byte by byte). */
 export async function safeEqual(a: string, b: string): Promise<boolean> {
@@ -106,13 +106,15 @@ export async function safeEqual(a: string, b: string): Promise<boolean> {
   const u = new Uint8Array(x);
   const w = new Uint8Array(y);
   let diff = 0;
-  for (let i = 0; i < u.length; i++) diff |= u[i]! ^ w[i]!;
+  u.forEach((byte, i) => {
+    diff |= byte ^ (w[i] ?? 0);
+  });
   return diff === 0;
 }
 
 export function bearer(request: Request): string | null {
   const m = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '');
-  return m ? m[1]!.trim() : null;
+  return m?.[1] ? m[1].trim() : null;
 }
 
 export async function requireBearer(request: Request, expected: string | undefined): Promise<void> {

@@ -2,10 +2,10 @@
 import { handleAdmin } from './admin';
 import { serveClient } from './assets';
 import { demoPage } from './demo';
-import { flag, type DeliveryMessage, type Env, type IngestMessage } from './env';
-import { HttpError, errorResponse, json } from './http';
-import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
+import { type DeliveryMessage, type Env, flag, type IngestMessage } from './env';
 import { health } from './health';
+import { errorResponse, HttpError, json } from './http';
+import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
 import { log } from './log';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
 

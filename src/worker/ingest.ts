@@ -1,9 +1,10 @@
 // The two ways in. Both validate everything first (all-or-nothing), then hand the events to the `ingest`
 // queue in one sendBatch and answer 202: D1 and the vendors are never on the request path.
+
+import { defaultCurrency, type Env, flag } from './env';
 import type { CanonicalEvent, Context, Issue } from './event';
 import { parseEventInput } from './event';
 import { toCanonicalEvent } from './event-key';
-import { defaultCurrency, flag, type Env } from './env';
 import { HttpError, json, mediaType, parseJson, readText, requireBearer } from './http';
 import { fromBrowserBody } from './normalize';
 import { verifyOrderToken } from './signature';
@@ -38,15 +39,15 @@ export async function ingestServer(request: Request, env: Env, now: number): Pro
   if (list.length > MAX_EVENTS_PER_REQUEST)
     throw new HttpError(413, 'too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
   const issues: Issue[] = [];
-  const valid = list.map((item, i) => {
+  const valid = list.flatMap((item, i) => {
     const parsed = parseEventInput(item, Array.isArray(body) ? String(i) : '');
     if (!parsed.ok) issues.push(...parsed.issues);
-    return parsed.ok ? parsed.value : null;
+    return parsed.ok ? [parsed.value] : [];
   });
   if (issues.length)
     throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', issues);
   const context: Context = { source: 'server', received_at: Math.floor(now / 1000) };
-  const events = await Promise.all(valid.map((v) => toCanonicalEvent(v!, context, defaultCurrency(env))));
+  const events = await Promise.all(valid.map((v) => toCanonicalEvent(v, context, defaultCurrency(env))));
   return enqueue(env, events);
 }
 

@@ -1,9 +1,9 @@
 // The queue consumers and the cron: ingest → D1 (+ one delivery message per new event × vendor) →
 // deliveries (claim, plan, send, record) → dead letters; the cron re-enqueues lost work, flushes batched
 // vendors and purges old events.
-import { enabledVendor, enabledVendors, type Enabled } from './config';
-import { buildWork, fetchSend, planWork, sendPlan, toResults, type RetryPolicy, type Send } from './deliver';
-import { flag, intVar, type DeliveryMessage, type Env, type IngestMessage } from './env';
+import { type Enabled, enabledVendor, enabledVendors } from './config';
+import { buildWork, fetchSend, planWork, type RetryPolicy, type Send, sendPlan, toResults } from './deliver';
+import { type DeliveryMessage, type Env, flag, type IngestMessage, intVar } from './env';
 import { log } from './log';
 import * as store from './store';
 

@@ -1,9 +1,9 @@
 // The operator view in a real Chromium against `wrangler dev`: sign in, see the counts after a few orders,
 // find an order, replay a dead delivery and watch it turn delivered. Leaves test-results/admin.png behind.
 import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { eventually, launchChromium, startRelay, type Relay } from './harness';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually, launchChromium, type Relay, startRelay } from './harness';
 
 const ADMIN = 'test-admin-token';
 // Two attempts a second apart, so a delivery to a vendor that is down dies within seconds.

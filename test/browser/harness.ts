@@ -1,11 +1,11 @@
 // Real-browser test harness: the fake vendors in this process, `wrangler dev` on a free 127.0.0.1 port with a
 // throw-away D1/Queues state, a tiny "shop" server for thank-you pages, and Debian Chromium via playwright-core.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { listenFakeVendors } from '../fakes/index.mjs';
 
 export const CHROMIUM_ARGS = [

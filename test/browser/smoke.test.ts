@@ -1,7 +1,8 @@
 // The relay as a new user meets it: wrangler dev + fakes + a real Chromium on a demo thank-you page.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import type { Browser } from 'playwright-core';
-import { eventually, launchChromium, startRelay, type Relay } from './harness';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually, launchChromium, type Relay, startRelay } from './harness';
 
 let relay: Relay;
 let browser: Browser;

@@ -1,8 +1,9 @@
 // The snippet in a real browser: a shop's thank-you page on its own origin loads /s.js from the relay, the
 // order reaches the fake vendors, and a reload sends nothing new.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import type { Browser } from 'playwright-core';
-import { eventually, freePort, launchChromium, startRelay, startShop, type Relay } from './harness';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually, freePort, launchChromium, type Relay, startRelay, startShop } from './harness';
 
 let relay: Relay;
 let browser: Browser;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEventInput } from '../../src/worker/event';
 import { HttpError } from '../../src/worker/http';
-import { fromBrowserBody, fromDataLayerEntry, type Extras } from '../../src/worker/normalize';
+import { type Extras, fromBrowserBody, fromDataLayerEntry } from '../../src/worker/normalize';
 
 const LVID = '0123456789abcdef0123456789abcdef';
 

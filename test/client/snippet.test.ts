@@ -3,7 +3,7 @@
 // real happy-dom localStorage and cookies, which survive from one page view to the next.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fromBrowserBody, type Envelope } from '../../src/worker/normalize';
+import { type Envelope, fromBrowserBody } from '../../src/worker/normalize';
 
 const DIST = 'dist/s.js';
 if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run node build.mjs first`);
@@ -14,7 +14,7 @@ const PAGE = 'https://shop.example/thank-you?order=1';
 const RELAY = 'https://relay.shop.example';
 const LVID = '0123456789abcdef0123456789abcdef';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page globals the snippet reads and writes
+// biome-ignore lint/suspicious/noExplicitAny: the page globals the snippet reads and writes
 type PageWindow = Window & { dataLayer?: any[]; _tmr?: unknown };
 const win = window as PageWindow;
 
@@ -80,7 +80,7 @@ function loadSnippet({
 const push = (...entries: unknown[]): unknown => win.dataLayer!.push(...entries);
 /** Google's gtag(): pushes its `arguments` object. */
 function gtag(..._args: unknown[]): void {
-  // eslint-disable-next-line prefer-rest-params
+  // biome-ignore lint/complexity/noArguments: gtag pushes its `arguments` object, which the snippet must recognise.
   win.dataLayer!.push(arguments);
 }
 /** Lets fetch answers settle (then-callbacks run in microtasks). */
@@ -335,7 +335,8 @@ describe('living with the page', () => {
   });
 
   it('chains to a GTM wrapper installed before it', () => {
-    const dl: unknown[] = (win.dataLayer = []);
+    const dl: unknown[] = [];
+    win.dataLayer = dl;
     const seen: unknown[] = [];
     const original = dl.push;
     const gtm = function (this: unknown[], ...entries: unknown[]) {

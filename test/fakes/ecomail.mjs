@@ -2,7 +2,7 @@
 // (shared/seeds/ecomail-tracker-transaction.txt) and vendors.md §3, §9.3: POST /tracker/transaction,
 // PUT /tracker/transaction/{order_id}, DELETE /tracker/transaction/{order_id}/delete; header `key`; 1000 req/min.
 // Errors use the Laravel shape the docs show: 422 {"errors":{"field":["message"]}}.
-import { createFakeBase, json, matchPath, isMediaType, isObject, isNumeric } from './common.mjs';
+import { createFakeBase, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
 
 const STATUSES = ['processing', 'canceled', 'pending', 'completed', null];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -11,7 +11,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 function validate(b) {
   const e = {};
   const add = (field, msg) => {
-    (e[field] ??= []).push(msg);
+    e[field] ??= [];
+    e[field].push(msg);
   };
   const t = isObject(b) ? b.transaction : undefined;
   const items = isObject(b) ? b.transaction_items : undefined;
@@ -40,7 +41,10 @@ function validate(b) {
   }
   (Array.isArray(items) ? items : []).forEach((it, i) => {
     const f = (k) => `transaction_items.${i}.${k}`;
-    if (!isObject(it)) return add(`transaction_items.${i}`, `The transaction_items.${i} must be an object.`);
+    if (!isObject(it)) {
+      add(`transaction_items.${i}`, `The transaction_items.${i} must be an object.`);
+      return;
+    }
     for (const k of ['code', 'title', 'category'])
       if (it[k] != null && typeof it[k] !== 'string') add(f(k), `The ${f(k)} must be a string.`);
     for (const k of ['price', 'amount'])

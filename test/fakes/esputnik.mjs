@@ -1,7 +1,7 @@
 // Fake eSputnik / Yespo API: POST /api/v1/contact (single upsert) and POST /api/v1/event, written from
 // "How to Send Orders via the API Resource v1/event" (shared/seeds/esputnik-v1-event-orders.txt) and vendors.md §2, §9.1.
 // The vendor silently ignores order events it cannot use; this fake answers 200 the same way but records why in `dropped`.
-import { createFakeBase, json, matchPath, isMediaType, isObject, isNumeric } from './common.mjs';
+import { createFakeBase, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
 
 const FORBIDDEN_KEY_CHARS = /[<;'\\/|"^?!,>]/; // docs.esputnik.com/docs/validating-event-parameters
 const ORDER_STATUSES = ['INITIALIZED', 'IN_PROGRESS', 'DELIVERED', 'CANCELLED', 'ABANDONED_SHOPPING_CART'];

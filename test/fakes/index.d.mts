@@ -1,10 +1,11 @@
 import type { Fake, NodeListener } from './common.mjs';
-import type { MyTrackerFake } from './mytracker.mjs';
-import type { ESputnikFake } from './esputnik.mjs';
 import type { EcomailFake } from './ecomail.mjs';
+import type { ESputnikFake } from './esputnik.mjs';
+import type { MyTrackerFake } from './mytracker.mjs';
 import type { VtFake } from './vtmarketing.mjs';
 import type { YandexFake } from './yandex.mjs';
-export type { Fake, ReceivedRecord, FailOptions, FailureRateOptions } from './common.mjs';
+
+export type { FailOptions, FailureRateOptions, Fake, ReceivedRecord } from './common.mjs';
 
 export type VendorName = 'mytracker' | 'esputnik' | 'ecomail' | 'vtmarketing' | 'yandex';
 export const VENDORS: VendorName[];

@@ -2,9 +2,9 @@
 // and `listenFakeVendors()`, which serves each fake on its own 127.0.0.1 port for `npm start`.
 // The fakes follow the vendors' docs (shared/seeds, shared/vendors.md), never src/.
 import { listen, loggablePath, toNodeListener } from './common.mjs';
-import { createFake as mytracker } from './mytracker.mjs';
-import { createFake as esputnik } from './esputnik.mjs';
 import { createFake as ecomail } from './ecomail.mjs';
+import { createFake as esputnik } from './esputnik.mjs';
+import { createFake as mytracker } from './mytracker.mjs';
 import { createFake as vtmarketing } from './vtmarketing.mjs';
 import { createFake as yandex } from './yandex.mjs';
 
@@ -102,7 +102,7 @@ export async function listenFakeVendors({ host = '127.0.0.1', basePort = 9101, l
     fakes,
     urls,
     async close() {
-      unsubscribe.forEach((u) => u());
+      for (const u of unsubscribe) u();
       await Promise.all(servers.map((s) => s.close()));
     },
   };

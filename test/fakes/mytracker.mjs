@@ -1,7 +1,7 @@
 // Fake MyTracker S2S Ecomm API, written from https://docs.tracker.my.com/api/s2s-api/import-ecomm?lang=en
 // (shared/seeds/mytracker-s2s-ecomm.txt) and vendors.md §1, §9.2: POST /v1/order/ and /v1/orderBatch/ (≤20),
 // plus /v1/test-app-access from the official PHP client. Strict: anything the docs forbid gets their 400 body.
-import { createFakeBase, json, matchPath, isMediaType, isObject, isNumeric, isInteger } from './common.mjs';
+import { createFakeBase, isInteger, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
 
 const OK = json(200, { message: 'ОK' }); // the "О" is Cyrillic U+041E, exactly as in the docs
 const BAD = json(400, { error: 'Bad Request' });

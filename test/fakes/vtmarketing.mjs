@@ -1,7 +1,7 @@
 // Fake VTmarketing server-side events API, written from https://help.vtcdn.net/kb/serverside-integration/
 // (shared/seeds/vtmarketing-serverside.txt) and vendors.md §4: POST /v1/event/ with a `confirmation` event.
 // Field names are case-sensitive; a later confirmation with an orderId already seen for the user is dropped.
-import { createFakeBase, json, matchPath, isMediaType, isObject } from './common.mjs';
+import { createFakeBase, isMediaType, isObject, json, matchPath } from './common.mjs';
 
 const error = (status, message, description) => json(status, { errors: [{ message, description }] });
 const CREATED = json(200, { results: { message: 'Event created', email: 'Event was created for the specified user' } });

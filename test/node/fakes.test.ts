@@ -1,13 +1,14 @@
 // Tests of the fake vendor servers (test/fakes/*.mjs) against the vendors' documented examples
 // (shared/seeds/*.txt): examples accepted, malformed bodies rejected with the documented bodies, failure injection.
-import { describe, it, expect, beforeEach } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { listenNode } from '../fakes/common.mjs';
+import { createFake as createEcomail } from '../fakes/ecomail.mjs';
 import { createFakeVendors, listenFakeVendors } from '../fakes/index.mjs';
 import { createFake as createMyTracker } from '../fakes/mytracker.mjs';
-import { createFake as createEcomail } from '../fakes/ecomail.mjs';
 import { createFake as createYandex, parseCsv } from '../fakes/yandex.mjs';
-import { listenNode } from '../fakes/common.mjs';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the fakes' JSON answers are read freely in assertions.
+type Json = any;
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}, method = 'POST'): Request {
   const text = typeof body === 'string' ? body : JSON.stringify(body);

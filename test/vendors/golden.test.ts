@@ -5,7 +5,6 @@
 //
 // { "description", "config": {env vars, fake secrets}, "events": [canonical inputs, each with occurred_at],
 //   "work"?: [indexes to deliver now; default the last], "sent"?: [indexes the vendor already acknowledged],
-//   "options"?: {"single": true},
 //   "expected": { "requests": [{ "method", "url", "headers", "body", "keys"?: [indexes], "lane"?: string }],
 //                 "skipped": [{ "index" | "key", "reason" }] } }
 // `body`: a string is compared exactly, JSON is compared with the parsed body. An event may carry a "context"
@@ -13,10 +12,10 @@
 // input and used as the event's context.
 import { describe, expect, it } from 'vitest';
 import { buildWork } from '../../src/worker/deliver';
-import { parseEventInput, type CanonicalEvent, type Context } from '../../src/worker/event';
+import { type CanonicalEvent, type Context, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { VENDORS } from '../../src/worker/vendors';
-import type { PlanOptions, SentEvent, Vendor } from '../../src/worker/vendors/types';
+import type { SentEvent, Vendor } from '../../src/worker/vendors/types';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type ExpectedRequest = {
@@ -33,7 +32,6 @@ type Fixture = {
   events: Record<string, unknown>[];
   work?: number[];
   sent?: number[];
-  options?: PlanOptions;
   expected: {
     requests: ExpectedRequest[];
     skipped: ({ index: number; reason: string } | { key: string; reason: string })[];
@@ -84,7 +82,7 @@ async function run(vendor: Vendor<unknown>, f: Fixture) {
   const work = buildWork(workKeys, events, sent);
   const config = vendor.parseConfig(f.config);
   expect(config, 'parseConfig(config) returned null: the vendor would be disabled').not.toBeNull();
-  const plan = vendor.plan(work, config, f.options);
+  const plan = vendor.plan(work, config);
   return { events, workKeys, plan, keyAt };
 }
 

@@ -1,18 +1,18 @@
 // Operator view access: the login form without a session, Bearer and cookie sessions, expiry and tampering,
 // logout, CSRF (token + Origin) on every state-changing request, and no secret or unmasked PII on the page.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE, createSession } from '../../src/worker/admin/session';
+import { createSession, SESSION_COOKIE } from '../../src/worker/admin/session';
 import {
   ADMIN_TOKEN,
-  SELF,
   api,
   expectNoSecret,
   login,
   postApi,
   postForm,
   postLogin,
-  seedOrder,
+  SELF,
   type Session,
+  seedOrder,
 } from './admin-helpers';
 import { call } from './helpers';
 

@@ -1,8 +1,8 @@
 // Shared by the operator-view tests (test/worker/admin*.test.ts): signing in, calling the API, posting the
 // page's forms, and putting delivery rows into the states a test needs.
 import { expect } from 'vitest';
+import { call, deliveries, env, makeEvent, postEvents, type Row, waitFor } from './helpers';
 import { TEST_VARS } from './test-env';
-import { call, deliveries, env, makeEvent, postEvents, waitFor, type Row } from './helpers';
 
 export const ADMIN_TOKEN = TEST_VARS.ADMIN_TOKEN;
 /** The Worker's own origin in these tests (helpers.call uses it). */

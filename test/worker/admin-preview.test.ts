@@ -7,7 +7,7 @@ import { maskRequest, secretsOf } from '../../src/worker/admin/mask';
 import type { Preview } from '../../src/worker/admin/preview';
 import { enabledVendors } from '../../src/worker/config';
 import * as normalize from '../../src/worker/normalize';
-import { SECRETS, expectNoSecret, login, postApi, postForm, seedOrder } from './admin-helpers';
+import { expectNoSecret, login, postApi, postForm, SECRETS, seedOrder } from './admin-helpers';
 import { call, env, fakes, makeEvent, orderId, receivedFor, storedEvents } from './helpers';
 
 const LVID = 'b'.repeat(32);

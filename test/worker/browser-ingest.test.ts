@@ -2,8 +2,8 @@
 // event (events.body) has the right status, money, items, visitor ids and consent. Signed orders: the token check
 // itself, ingestBrowser called with REQUIRE_SIGNATURE=true, and the route under the default (false).
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent } from '../../src/worker/event';
 import type { Env } from '../../src/worker/env';
+import type { CanonicalEvent } from '../../src/worker/event';
 import { HttpError } from '../../src/worker/http';
 import { ingestBrowser } from '../../src/worker/ingest';
 import { signOrder, verifyOrderToken } from '../../src/worker/signature';

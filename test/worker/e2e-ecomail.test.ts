@@ -2,17 +2,7 @@
 // order, then PUTs of the whole transaction), with a retry after a 500 and rejections that keep the vendor's text.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EcomailRow } from '../fakes/ecomail.d.mts';
-import {
-  deliveries,
-  fakes,
-  orderId,
-  postEvents,
-  receivedFor,
-  type Received,
-  type Row,
-  postAccepted,
-  settledRows,
-} from './helpers';
+import { fakes, orderId, postAccepted, postEvents, type Received, type Row, receivedFor, settledRows } from './helpers';
 
 const VENDOR = 'ecomail';
 const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);

@@ -2,7 +2,7 @@
 // upsert, then v1/event in the same lane), with a retry after a 500 and a rejection that keeps the vendor's text.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ESputnikContact, ESputnikOrder } from '../fakes/esputnik.d.mts';
-import { deliveries, fakes, orderId, type Received, type Row, postAccepted, settledRows } from './helpers';
+import { fakes, orderId, postAccepted, type Received, type Row, settledRows } from './helpers';
 
 const VENDOR = 'esputnik';
 const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);

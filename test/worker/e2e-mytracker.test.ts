@@ -6,12 +6,12 @@ import {
   deliveries,
   fakes,
   orderId,
-  receivedFor,
-  storedEvents,
+  postAccepted,
   type Received,
   type Row,
-  postAccepted,
+  receivedFor,
   settledRows,
+  storedEvents,
 } from './helpers';
 
 const VENDOR = 'mytracker';

@@ -3,7 +3,7 @@
 // everything else recorded as skipped with its reason.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { VtAccepted } from '../fakes/vtmarketing.d.mts';
-import { deliveries, fakes, orderId, receivedFor, type Row, postAccepted, settledRows } from './helpers';
+import { fakes, orderId, postAccepted, type Row, receivedFor, settledRows } from './helpers';
 
 const VENDOR = 'vtmarketing';
 const settled = (order: string, count: number): Promise<Row[]> => settledRows(order, VENDOR, count);

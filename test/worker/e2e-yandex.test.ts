@@ -3,11 +3,11 @@
 // strict fake CDP, one row per order in its latest state.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Env, IngestMessage } from '../../src/worker/env';
-import { parseEventInput, type CanonicalEvent } from '../../src/worker/event';
+import { type CanonicalEvent, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { defaultDeps, handleIngest, runScheduled } from '../../src/worker/pipeline';
 import type { YandexAccepted, YandexRow } from '../fakes/yandex.d.mts';
-import { deliveries, env, fakes, orderId, postEvents, receivedFor, waitFor, type Row } from './helpers';
+import { deliveries, env, fakes, orderId, postEvents, type Row, receivedFor, waitFor } from './helpers';
 
 const VENDOR = 'yandex';
 const final = (state: string) => !['pending', 'retry'].includes(state);

@@ -1,6 +1,5 @@
 // Shared by the workerd tests: requests to the Worker, the fake vendors' control host, D1 look-ups, factories.
-import { exports } from 'cloudflare:workers';
-import { env as rawEnv } from 'cloudflare:workers';
+import { exports, env as rawEnv } from 'cloudflare:workers';
 import type { Env } from '../../src/worker/env';
 
 export const env = rawEnv as unknown as Env;

@@ -1,8 +1,8 @@
 // The backbone end to end: ingest queue → D1 → deliveries queue → fake MyTracker, with retries, rejections,
 // dead rows, dead letters and the cron's re-enqueue of lost work.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultDeps, handleDeadLetters, runScheduled } from '../../src/worker/pipeline';
 import type { DeliveryMessage } from '../../src/worker/env';
+import { defaultDeps, handleDeadLetters, runScheduled } from '../../src/worker/pipeline';
 import { deliveries, env, fakes, makeEvent, postEvents, receivedFor, storedEvents, waitFor } from './helpers';
 
 const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);

@@ -2,7 +2,7 @@
 // MyTracker's /v1/test-app-access) from the Worker and reports the outcome; the secret never leaves the Worker.
 import { enabledVendor } from '../config';
 import { fetchSend, type Send } from '../deliver';
-import { intVar, type Env } from '../env';
+import { type Env, intVar } from '../env';
 import { HttpError } from '../http';
 import { vendorByName } from '../vendors';
 import { truncate } from '../vendors/http';

@@ -4,12 +4,12 @@
 import { enabledVendors } from '../config';
 import type { Env } from '../env';
 import type { Status } from '../event';
-import { foldOrder, type FoldedOrder } from '../order';
+import { type FoldedOrder, foldOrder } from '../order';
 import type { DeliveryRow, DeliveryState } from '../store';
 import { VENDORS, vendorByName } from '../vendors';
 import { truncate } from '../vendors/http';
 import { maskDeep, maskField, maskText, secretsOf } from './mask';
-import { STATES, countByVendorState, latestEvents, orderLedger, type AttemptRow, type StoredEvent } from './queries';
+import { type AttemptRow, countByVendorState, latestEvents, orderLedger, STATES, type StoredEvent } from './queries';
 
 export const WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 export type Window = keyof typeof WINDOWS;
@@ -34,8 +34,9 @@ export async function counts(env: Env, window: Window, now: number): Promise<Cou
   for (const e of enabledVendors(env)) vendors[e.vendor.name] = zero();
   const totals = zero();
   for (const r of rows) {
-    vendors[r.vendor] ??= zero();
-    vendors[r.vendor]![r.state] += r.n;
+    const row = vendors[r.vendor] ?? zero();
+    vendors[r.vendor] = row;
+    row[r.state] += r.n;
     totals[r.state] += r.n;
   }
   return { window, since, vendors, totals };

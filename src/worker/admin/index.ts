@@ -3,16 +3,17 @@
 // page shows the login form and the API answers 401; neither ever shows data.
 import { enabledVendors } from '../config';
 import type { Env } from '../env';
-import { HttpError, json, mediaType, parseJson, readText, safeEqual } from '../http';
 import { evaluateHealth } from '../health';
+import { HttpError, json, mediaType, parseJson, readText, safeEqual } from '../http';
 import { log } from '../log';
 import { VENDORS } from '../vendors';
-import { checkVendor, type CheckResult } from './check';
-import { WINDOWS, counts, events, ledger, type Window } from './data';
-import { dashboardPage, errorPage, loginPage, replayNotice, type Notice, type PageModel } from './page';
-import { preview, type Preview } from './preview';
+import { type CheckResult, checkVendor } from './check';
+import { counts, events, ledger, WINDOWS, type Window } from './data';
+import { dashboardPage, errorPage, loginPage, type Notice, type PageModel, replayNotice } from './page';
+import { type Preview, preview } from './preview';
 import { parseReplay, replay } from './replay';
 import {
+  type Auth,
   authenticate,
   checkCsrf,
   clearedCookie,
@@ -20,7 +21,6 @@ import {
   requireSameOrigin,
   sessionCookie,
   sessionSeconds,
-  type Auth,
 } from './session';
 
 const MAX_BODY = 256 * 1024;
@@ -305,7 +305,7 @@ async function api(ctx: Ctx, route: string): Promise<Response> {
   const order = /^\/orders\/([^/]+)$/.exec(route);
   if (order) {
     get();
-    const id = decodeURIComponent(order[1]!);
+    const id = decodeURIComponent(order[1] ?? '');
     const found = await ledger(env, id, reveal, now);
     if (!found) throw new HttpError(404, 'not_found', `No events or deliveries for order ${id}`);
     return apiJson(found);
@@ -332,7 +332,7 @@ async function api(ctx: Ctx, route: string): Promise<Response> {
   if (check) {
     if (method !== 'POST') throw allow('POST');
     await checkCsrf(request, url, auth);
-    return apiJson(await checkVendor(env, decodeURIComponent(check[1]!)));
+    return apiJson(await checkVendor(env, decodeURIComponent(check[1] ?? '')));
   }
   throw new HttpError(404, 'not_found', `No operator API ${route || '/'}`);
 }

@@ -6,7 +6,7 @@ import type { Health } from '../health';
 import type { DeliveryState } from '../store';
 import type { CheckResult } from './check';
 import type { Counts, EventLine, Ledger } from './data';
-import { Html, html, raw } from './html';
+import { type Html, html, raw } from './html';
 import type { Preview } from './preview';
 import { STATES } from './queries';
 import type { ReplayResult } from './replay';
@@ -340,7 +340,7 @@ const EXAMPLES: { label: string; value: unknown }[] = [
 
 function previewSection(m: PageModel): Html {
   const p = m.preview;
-  const input = p?.input ?? JSON.stringify(EXAMPLES[0]!.value, null, 2);
+  const input = p?.input ?? JSON.stringify(EXAMPLES[0]?.value ?? {}, null, 2);
   const r = p?.result;
   return html`<section class="card" id="preview"><div class="section-head"><h2>Mapping preview</h2>
     <span class="muted small">A canonical event, a raw dataLayer entry (mt_order, GA4 purchase) or a snippet envelope → the exact requests. Nothing is sent or stored.</span></div>

@@ -3,16 +3,16 @@
 // and nothing is stored.
 import { enabledVendors } from '../config';
 import { buildWork, planWork } from '../deliver';
-import { defaultCurrency, flag, type Env } from '../env';
-import { parseEventInput, type CanonicalEvent, type Context } from '../event';
+import { defaultCurrency, type Env, flag } from '../env';
+import { type CanonicalEvent, type Context, parseEventInput } from '../event';
 import { toCanonicalEvent } from '../event-key';
 import { HttpError } from '../http';
 import { fromBrowserBody } from '../normalize';
-import { foldOrder, type FoldedOrder } from '../order';
+import { type FoldedOrder, foldOrder } from '../order';
 import { orderEvents, sentEvents } from '../store';
 import { VENDORS } from '../vendors';
 import type { Skip } from '../vendors/types';
-import { maskDeep, maskRequest, maskSecrets, secretsOf, type MaskedRequest } from './mask';
+import { type MaskedRequest, maskDeep, maskRequest, maskSecrets, secretsOf } from './mask';
 
 export type VendorPreview = {
   vendor: string;

@@ -9,7 +9,7 @@ import { HttpError } from '../http';
 import { log } from '../log';
 import type { DeliveryState } from '../store';
 import { vendorByName } from '../vendors';
-import { deliveryRow, resetForReplay, type ReplayTarget, type Replayed } from './queries';
+import { deliveryRow, type Replayed, type ReplayTarget, resetForReplay } from './queries';
 
 /** Rows replayed per request; the answer says `more: true` when the target holds more. */
 export const REPLAY_LIMIT = 1000;

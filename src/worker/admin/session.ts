@@ -1,8 +1,8 @@
 // Operator sessions without storage: the cookie is `exp.nonce.mac`, an HMAC under a key derived (HKDF) from
 // ADMIN_TOKEN, so rotating the token ends every session. The CSRF token is a second HMAC of the session's
 // nonce. API callers may use `Authorization: Bearer <ADMIN_TOKEN>` instead, which needs neither.
-import { intVar, type Env } from '../env';
-import { HttpError, bearer, safeEqual } from '../http';
+import { type Env, intVar } from '../env';
+import { bearer, HttpError, safeEqual } from '../http';
 
 export const SESSION_COOKIE = '__Host-relay_admin';
 export const CSRF_HEADER = 'x-csrf-token';

@@ -3,7 +3,7 @@
 // through and let the canonical schema (../event.ts) convert and check them; they only compute where a format's
 // meaning differs from the canonical one (GA4 money, status names).
 import * as v from 'valibot';
-import { ConsentSchema, CustomerSchema, toIssues, type Issue } from '../event';
+import { ConsentSchema, CustomerSchema, type Issue, toIssues } from '../event';
 import { HttpError } from '../http';
 
 export type Raw = Record<string, unknown>;
@@ -196,7 +196,7 @@ export function consentOf(consent: unknown): Draft | undefined {
   let out: Draft | undefined;
   for (const k of CONSENT_KEYS) {
     const x = c[k];
-    if (x === 'granted' || x === 'denied') (out ??= {})[k] = x;
+    if (x === 'granted' || x === 'denied') out = { ...out, [k]: x };
   }
   return out;
 }

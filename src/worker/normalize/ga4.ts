@@ -4,6 +4,7 @@
 // Money: GA4's `value` leaves tax and shipping out (Google: the sum of price × quantity), the canonical `total`
 // is what the customer pays, so total = value + tax + shipping. A refund without items refunds the whole order.
 import * as v from 'valibot';
+import type { Draft, Format, Raw } from './common';
 import {
   addMoney,
   categories,
@@ -18,7 +19,6 @@ import {
   orderId,
   text,
 } from './common';
-import type { Draft, Format, Raw } from './common';
 
 const Items = v.optional(v.array(v.object({}), 'items must be a list of objects'));
 const Ga4Shape = v.object({

@@ -13,9 +13,9 @@
 //     "t"?: "<exp>.<sig>" }           the signed-order token (script data-token, or `token` on the push)
 // Page-collected values (ids, c, u) are kept only where valid: a bad cookie never sinks an order.
 import * as v from 'valibot';
-import { HttpError } from '../http';
 import { toIssues } from '../event';
-import { invalid, isObject, type Draft, type Extras, type FormatName, type Raw } from './common';
+import { HttpError } from '../http';
+import { type Draft, type Extras, type FormatName, invalid, isObject, type Raw } from './common';
 import { ga4 } from './ga4';
 import { mytracker } from './mytracker';
 import { ua } from './ua';

@@ -4,6 +4,7 @@
 // total: the order fold derives it from the items. One English copy of the docs spells PAID / CANCELED.
 import * as v from 'valibot';
 import type { Status } from '../event';
+import type { Draft, Format, Raw } from './common';
 import {
   absent,
   checkShape,
@@ -18,7 +19,6 @@ import {
   orderId,
   text,
 } from './common';
-import type { Draft, Format, Raw } from './common';
 import { fromGa4Item } from './ga4';
 
 const ORDER_STATUS: Readonly<Record<string, Status>> = { PAY: 'paid', PAID: 'paid', ADD: 'created' };

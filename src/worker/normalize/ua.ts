@@ -8,6 +8,7 @@
 // price × quantity themselves; we leave `total` out and the order fold does the same. A refund without products
 // refunds the whole order (Yandex has no refund action; UA's is the same shape as purchase).
 import * as v from 'valibot';
+import type { Draft, Format, Raw } from './common';
 import {
   categories,
   checkShape,
@@ -23,7 +24,6 @@ import {
   orderId,
   text,
 } from './common';
-import type { Draft, Format, Raw } from './common';
 
 const Action = v.object({
   actionField: v.optional(v.object({}, 'actionField must be an object')),

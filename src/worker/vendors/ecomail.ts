@@ -3,9 +3,9 @@
 // order, then `PUT {base}/tracker/transaction/{order_id}`, which overwrites the whole transaction, items too.
 // Header `key: <API key>`; 1000 requests a minute, 429 with Retry-After above that.
 import type { Item } from '../event';
-import { round, type OrderState } from '../order';
+import { type OrderState, round } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
-import type { Plan, PlanOptions, Skip, Vendor, VendorRequest, Work } from './types';
+import type { Plan, Skip, Vendor, VendorRequest, Work } from './types';
 
 export const ECOMAIL_BASE_URL = 'https://api2.ecomailapp.cz';
 
@@ -68,7 +68,8 @@ function toItem(i: Item): EcomailTransactionItem {
  * segments by.
  */
 export function toEcomailBody(group: readonly Work[], config: EcomailConfig): EcomailBody | string {
-  const order = group.at(-1)!.order;
+  const order = group.at(-1)?.order;
+  if (!order) return 'no_items';
   const email = order.customer.email;
   if (!email) return 'no_identifier';
   const shown = order.items.length ? order : order.closed_from;
@@ -121,9 +122,8 @@ export const ecomail: Vendor<EcomailConfig> = {
 
   // One request per order carrying its latest state and covering all its events: POST while Ecomail has
   // acknowledged nothing of the order, else PUT. A repeat POST most likely adds a duplicate row (vendors.md §9.3),
-  // so the state is never POSTed twice and never sent as a POST + PUT pair. `single` (after a rejected
-  // multi-key request) gives each key its own request in one lane: the first stops the lane if it fails again.
-  plan(work, config, options: PlanOptions = {}): Plan {
+  // so the state is never POSTed twice and never sent as a POST + PUT pair.
+  plan(work, config): Plan {
     const groups = new Map<string, Work[]>();
     for (const w of work) {
       const group = groups.get(w.event.order_id);
@@ -140,9 +140,8 @@ export const ecomail: Vendor<EcomailConfig> = {
         continue;
       }
       const json = JSON.stringify(body);
-      const create = group[0]!.sent.length === 0;
-      if (!options.single) requests.push(request(config, orderId, create, json, keys));
-      else keys.forEach((key, i) => requests.push(request(config, orderId, create && i === 0, json, [key])));
+      const create = group[0]?.sent.length === 0;
+      requests.push(request(config, orderId, create, json, keys));
     }
     return { requests, skipped };
   },

@@ -3,7 +3,7 @@
 // with any user name and the API key as password, one event per call, every param value a string. v1/event drops
 // events of unknown contacts, so each order's lane first upserts its contact (`POST {base}/api/v1/contact`).
 import type { Item } from '../event';
-import { isFinalNegative, round, type FoldedOrder, type OrderState } from '../order';
+import { type FoldedOrder, isFinalNegative, type OrderState, round } from '../order';
 import { classifyHttp, str, trimSlash, truncate } from './http';
 import type { Plan, Skip, Vendor, VendorRequest, Work } from './types';
 
@@ -206,15 +206,16 @@ export const esputnik: Vendor<ESputnikConfig> = {
   },
 
   // One lane per order: the contact upsert (once per plan), then the order's events in sequence, so each event
-  // is sent only after its contact exists and after the events before it. Every request covers one key, so
-  // `single` changes nothing.
+  // is sent only after its contact exists and after the events before it.
   plan(work, config): Plan {
     const requests: VendorRequest[] = [];
     const skipped: Skip[] = [];
     for (const group of byOrder(work)) {
-      const lane = `esputnik:${group[0]!.event.order_id}`;
+      const [head] = group;
+      if (!head) continue;
+      const lane = `esputnik:${head.event.order_id}`;
       const events: VendorRequest[] = [];
-      let first = group[0]!.sent.length === 0;
+      let first = head.sent.length === 0;
       group.forEach((w, i) => {
         // The order as this event left it: just before the next event of this plan, or the latest state.
         const state = group[i + 1]?.before ?? w.order;
@@ -226,7 +227,7 @@ export const esputnik: Vendor<ESputnikConfig> = {
         events.push(post(config, 'event', body, [w.event.key], lane));
         first = false;
       });
-      const contact = events.length ? toESputnikContact(group[0]!.order) : null;
+      const contact = events.length ? toESputnikContact(head.order) : null;
       if (contact) requests.push(post(config, 'contact', contact, [], lane));
       requests.push(...events);
     }

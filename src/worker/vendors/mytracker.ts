@@ -190,8 +190,9 @@ function request(config: MyTrackerConfig, method: 'order' | 'orderBatch', body: 
 
 /** One event alone goes to `order`; more to `orderBatch`. */
 function packRequest(config: MyTrackerConfig, pack: readonly Body[]): VendorRequest {
-  return pack.length === 1
-    ? request(config, 'order', pack[0]!.json, [pack[0]!.key])
+  const [only, ...rest] = pack;
+  return only && !rest.length
+    ? request(config, 'order', only.json, [only.key])
     : request(
         config,
         'orderBatch',
@@ -219,7 +220,7 @@ export const mytracker: Vendor<MyTrackerConfig> = {
     };
   },
 
-  plan(work, config, options = {}): Plan {
+  plan(work, config): Plan {
     const skipped: Skip[] = [];
     const bodies: Body[] = [];
     for (const w of work) {
@@ -230,7 +231,7 @@ export const mytracker: Vendor<MyTrackerConfig> = {
       }
     }
     // Events of one order go one after another (ADD before PAY before REFUND): a lane per order.
-    if (!config.batch || options.single) {
+    if (!config.batch) {
       return {
         skipped,
         requests: bodies.map((b) => ({ ...request(config, 'order', b.json, [b.key]), lane: `order:${b.order}` })),

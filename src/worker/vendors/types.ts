@@ -30,7 +30,6 @@ export type VendorRequest = {
 
 export type Skip = { key: string; reason: string };
 export type Plan = { requests: VendorRequest[]; skipped: Skip[] };
-export type PlanOptions = { single?: boolean };
 
 export type VendorResponse = { status: number; headers: Record<string, string>; body: string };
 export type Outcome = 'delivered' | 'retry' | 'rejected';
@@ -47,7 +46,7 @@ export type Vendor<C = unknown> = {
   secrets: readonly string[];
   /** Null when a required secret is missing: the vendor is disabled. */
   parseConfig(env: Readonly<Record<string, unknown>>): C | null;
-  plan(work: readonly Work[], config: C, options?: PlanOptions): Plan;
+  plan(work: readonly Work[], config: C): Plan;
   classify(response: VendorResponse): Classified;
   /** A request that proves the credentials work, where the vendor offers one. */
   checkRequest?(config: C): VendorRequest;

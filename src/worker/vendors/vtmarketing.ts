@@ -3,7 +3,7 @@
 // `Authorization: <api key>` bare, one `confirmation` per order: the vendor drops later events with the same
 // orderId (help.vtcdn.net/kb/confirmation-event/) and has no refund or cancel API.
 import type { CanonicalEvent, Customer, Item } from '../event';
-import { lineTotal, round, type FoldedOrder } from '../order';
+import { type FoldedOrder, lineTotal, round } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
 import type { Plan, Skip, Vendor, VendorRequest, Work } from './types';
 

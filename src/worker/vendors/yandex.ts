@@ -5,7 +5,7 @@
 import type { Customer } from '../event';
 import type { FoldedOrder } from '../order';
 import { classifyHttp, str, trimSlash, truncate } from './http';
-import type { Classified, Plan, Skip, Vendor, VendorRequest, VendorResponse, Work } from './types';
+import type { Classified, Plan, Skip, Vendor, VendorRequest, VendorResponse } from './types';
 
 export const YANDEX_METRICA_BASE_URL = 'https://api-metrika.yandex.net';
 export const YANDEX_METRICA_TIMEZONE = 'Europe/Moscow';
@@ -157,7 +157,7 @@ export function toMultipart(csv: string, keys: readonly string[]): { boundary: s
 function request(config: YandexConfig, rows: readonly YandexRow[], keys: string[]): VendorRequest {
   let csv = HEADER;
   for (const r of rows) {
-    for (let i = 0; i < COLUMNS.length; i++) csv += (i ? ',' : '') + csvCell(r[COLUMNS[i]!]);
+    csv += COLUMNS.map((column) => csvCell(r[column])).join(',');
     csv += '\n';
   }
   const { boundary, body } = toMultipart(csv, keys);
@@ -222,9 +222,9 @@ export const yandex: Vendor<YandexConfig> = {
 
   /**
    * One row per order (work items of one order share its folded state), each request covering every work key of
-   * its orders. `single`: one request per order, so a refused file can be narrowed down to the order at fault.
+   * its orders.
    */
-  plan(work, config, options = {}): Plan {
+  plan(work, config): Plan {
     const skipped: Skip[] = [];
     const orders = new Map<string, { row: YandexRow; keys: string[] }>();
     for (const w of work) {
@@ -238,10 +238,9 @@ export const yandex: Vendor<YandexConfig> = {
       else skipped.push({ key: w.event.key, reason: 'no_identifier' });
     }
     const list = [...orders.values()];
-    const size = options.single ? 1 : MAX_ROWS;
     const requests: VendorRequest[] = [];
-    for (let i = 0; i < list.length; i += size) {
-      const chunk = list.slice(i, i + size);
+    for (let i = 0; i < list.length; i += MAX_ROWS) {
+      const chunk = list.slice(i, i + MAX_ROWS);
       requests.push(
         request(
           config,

@@ -2,9 +2,9 @@
 // Ecomail: the golden fixtures beside this file (written by hand from the docs' create/update pages and vendors.md
 // §3, §9.3) are replayed by test/vendors/golden.test.ts; these tests add edge cases, classify and config.
 import { describe, expect, it } from 'vitest';
-import { ecomail, type EcomailConfig } from '../../../src/worker/vendors/ecomail';
+import { type EcomailConfig, ecomail } from '../../../src/worker/vendors/ecomail';
 import type { Plan, Work } from '../../../src/worker/vendors/types';
-import { load, type Fixture } from '../fixture-work';
+import { type Fixture, load } from '../fixture-work';
 
 const fixtures = import.meta.glob<Fixture>('./*.json', { eager: true, import: 'default' });
 
@@ -30,7 +30,6 @@ describe('Ecomail fixtures', () => {
         'delivered',
         'updated',
         'seed-post',
-        'single-after-rejected-request',
       ]),
     );
   });

@@ -9,8 +9,8 @@ import {
   formatDateTimeIntl,
   MAX_ROWS,
   toMultipart,
-  yandex,
   type YandexConfig,
+  yandex,
 } from '../../../src/worker/vendors/yandex';
 
 const res = (status: number, body: string, headers: Record<string, string> = {}) => ({ status, body, headers });
@@ -170,7 +170,10 @@ describe('formatDateTime', () => {
 
   it('agrees with the per-call Intl path around every DST change of 2025–2026 and at random seconds', () => {
     let seed = 7;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
     for (const zone of ZONES) {
       const at: number[] = [];
       // Every offset change in two years, found by hourly steps, then each second around it.
