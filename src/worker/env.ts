@@ -1,4 +1,5 @@
 // Bindings and configuration. Every value is read through here so handlers get them passed in.
+import type { BrowseMessage } from './browse/event';
 import type { CanonicalEvent } from './event';
 
 export type IngestMessage = { event: CanonicalEvent };
@@ -8,6 +9,8 @@ export interface Env {
   DB: D1Database;
   INGEST: Queue<IngestMessage>;
   DELIVERIES: Queue<DeliveryMessage>;
+  /** Browse events' light path (src/worker/browse); optional so an older wrangler.toml still deploys. */
+  BROWSE?: Queue<BrowseMessage>;
   /** Workers rate-limiting binding for `/o` (per client IP). */
   RATE_LIMITER?: RateLimit;
   ALLOWED_ORIGINS?: string;

@@ -1,6 +1,8 @@
 // The Worker's entry: routes and bindings only. Logic lives in the modules it wires together.
 import { handleAdmin } from './admin';
 import { serveClient } from './assets';
+import { handleBrowse } from './browse/consumer';
+import type { BrowseMessage } from './browse/event';
 import { demoPage } from './demo';
 import { type DeliveryMessage, type Env, flag, type IngestMessage } from './env';
 import { health } from './health';
@@ -59,6 +61,8 @@ export default {
       return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
     if (batch.queue.startsWith('order-relay-deliveries'))
       return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-browse'))
+      return handleBrowse(batch.messages as readonly Message<BrowseMessage>[], env);
     if (batch.queue.startsWith('order-relay-dead'))
       return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
     log('error', 'unknown_queue', { queue: batch.queue });
@@ -67,4 +71,4 @@ export default {
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(runScheduled(env, defaultDeps()));
   },
-} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage>;
+} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage | BrowseMessage>;

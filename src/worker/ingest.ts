@@ -1,6 +1,7 @@
 // The two ways in. Both validate everything first (all-or-nothing), then hand the events to the `ingest`
 // queue in one sendBatch and answer 202: D1 and the vendors are never on the request path.
 
+import { ingestBrowse, isBrowseBody } from './browse/ingest';
 import { defaultCurrency, type Env, flag } from './env';
 import type { CanonicalEvent, Context, Issue } from './event';
 import { parseEventInput } from './event';
@@ -95,7 +96,9 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
         'retry-after': '60',
       });
   }
-  const input = fromBrowserBody(parseJson(await readText(request, MAX_BROWSER_BODY)));
+  const body = parseJson(await readText(request, MAX_BROWSER_BODY));
+  if (isBrowseBody(body)) return ingestBrowse(body, env, now);
+  const input = fromBrowserBody(body);
   const parsed = parseEventInput(input.event);
   if (!parsed.ok)
     throw new HttpError(

@@ -26,9 +26,17 @@ export interface ESputnikOrder {
   [param: string]: unknown;
 }
 export type DropReason = 'unknown_contact' | 'missing_required' | 'unknown_order' | 'invalid_status' | 'invalid_value';
+/** An accepted recommendation event; the JSON-encoded param (page, product, category, products) decoded. */
+export interface ESputnikBrowseEvent {
+  eventTypeKey: 'pageViewed' | 'productViewed' | 'productCategoryViewed' | 'cartUpdated';
+  keyValue: string;
+  contactId: number;
+  params: Record<string, unknown>;
+}
 export interface ESputnikFake extends Fake<ESputnikEvent & { contactId: number }> {
   contacts: Map<number, ESputnikContact>;
   orders: Map<string, ESputnikOrder>;
   dropped: (ESputnikEvent & { reason: DropReason })[];
+  browse: ESputnikBrowseEvent[];
 }
 export function createFake(opts?: { apiKey?: string }): ESputnikFake;

@@ -13,12 +13,58 @@ const ID_NAMES = ['contactid', 'contact_id'];
 const digits = (s) => String(s).replace(/\D/g, ''); // [I] phones compared by digits only ("+380…" = "380…")
 const err = (status, text) => json(status, { error: text }); // [I] error bodies are undocumented ("optional text")
 
-/** createFake({ apiKey = 'test-esputnik-key' }) → fake eSputnik; also exposes contacts, orders, dropped. */
+// Recommendation events, from the seed's second half ("How to Use v1/event to Transfer Data to the Recommendation
+// System") and vendors.md §10.1: the JSON-encoded param each type needs and what it must hold. This fake answers a
+// malformed one with 400 and the expected structure, as eSputnik does with parameter validation on [C §9.1].
+const BROWSE_PARAM = {
+  pageViewed: 'page',
+  productViewed: 'product',
+  productCategoryViewed: 'category',
+  cartUpdated: 'products',
+};
+const isStr = (x) => typeof x === 'string' && x.length > 0;
+const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
+const optional = (x, check) => x === undefined || check(x);
+function browseShapeError(key, p) {
+  const raw = p[BROWSE_PARAM[key]];
+  if (key === 'cartUpdated' && raw === undefined) return null; // "required if the cart isn't empty"
+  let v;
+  try {
+    v = JSON.parse(raw ?? '');
+  } catch {
+    return `Param "${BROWSE_PARAM[key]}" must be a JSON-encoded string`;
+  }
+  if ('currencyCode' in p && !/^[A-Z]{3}$/.test(p.currencyCode)) return 'currencyCode must be an ISO 4217 code';
+  if (key === 'pageViewed') {
+    if (!isObject(v) || !isStr(v.location) || !URL.canParse(v.location)) return 'page must be {"location": url}';
+  } else if (key === 'productViewed') {
+    if (!isObject(v) || !isStr(v.productId)) return 'product needs productId (string)';
+    if (!optional(v.price, isNum)) return 'product.price must be a number';
+    if (!optional(v.isInStock, (x) => x === 0 || x === 1)) return 'product.isInStock is 0 or 1';
+  } else if (key === 'productCategoryViewed') {
+    if (!isObject(v) || !isStr(v.productCategoryId)) return 'category needs productCategoryId (string)';
+  } else {
+    if (!Array.isArray(v)) return 'products must be a JSON array';
+    for (const x of v) {
+      if (!isObject(x) || !isStr(x.productId)) return 'Each product needs productId (string)';
+      if (!Number.isInteger(x.quantity) || x.quantity < 0) return 'product.quantity must be an integer';
+      if (!isNum(x.price)) return 'product.price must be a number';
+      if (!optional(x.name, isStr) || !optional(x.category, isStr)) return 'product name and category are strings';
+      if (!optional(x.discount, (d) => typeof d === 'string' && isNumeric(d))) return 'product.discount is a string';
+    }
+    if (!isStr(p.recycleStateId) || !/^[0-9A-Za-z-]+$/.test(p.recycleStateId))
+      return 'recycleStateId (random numbers and Latin letters) is required';
+  }
+  return null;
+}
+
+/** createFake({ apiKey = 'test-esputnik-key' }) → fake eSputnik; also exposes contacts, orders, dropped, browse. */
 export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
   let nextId = 1;
   const contacts = new Map(); // id → { id, externalCustomerId, firstName, lastName, email, phone, channels, raw }
   const orders = new Map(); // externalOrderId → { externalOrderId, status, totalCost, items, …, events: [] }
   const dropped = [];
+  const browse = []; // accepted recommendation events, params decoded
 
   function findContact(p) {
     const lower = Object.fromEntries(Object.entries(p).map(([k, v]) => [k.toLowerCase(), v]));
@@ -94,6 +140,13 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       }
       if (!Array.isArray(items)) return err(400, 'Param "items" must be a JSON-encoded array');
     }
+    if (key in BROWSE_PARAM) {
+      const problem = browseShapeError(key, p);
+      if (problem) return err(400, `${key}: ${problem}`);
+      // The seed's examples name the contact by keyValue = its email (or phone) and repeat it in the params.
+      if (keyValue !== p.email && digits(keyValue) !== digits(p.phone ?? ''))
+        return err(400, `${key}: keyValue must be the email or phone param`);
+    }
     const entry = { eventTypeKey: key, keyValue, params: p, externalOrderId: p.externalOrderId };
     const drop = (reason) => {
       dropped.push({ reason, ...entry });
@@ -128,6 +181,12 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       order.events.push(key);
       orders.set(id, order);
     }
+    if (key in BROWSE_PARAM) {
+      const decoded = Object.fromEntries(
+        Object.entries(p).map(([k, v]) => [k, k === BROWSE_PARAM[key] ? JSON.parse(v) : v]),
+      );
+      browse.push({ eventTypeKey: key, keyValue, contactId: contact.id, params: decoded });
+    }
     ctx.accept({ ...entry, contactId: contact.id });
     ctx.summary(`${key} ${p.externalOrderId ?? keyValue}${p.status ? ` ${p.status}` : ''}`);
     return json(200, {});
@@ -142,6 +201,7 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       contacts.clear();
       orders.clear();
       dropped.length = 0;
+      browse.length = 0;
       nextId = 1;
     },
     process(ctx) {
@@ -166,5 +226,5 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
       return m[0] === 'contact' ? upsertContact(ctx, b) : event(ctx, b);
     },
   });
-  return Object.assign(fake, { contacts, orders, dropped });
+  return Object.assign(fake, { contacts, orders, dropped, browse });
 }

@@ -10,11 +10,15 @@
 // `body`: a string is compared exactly, JSON is compared with the parsed body. An event may carry a "context"
 // object ({ip, user_agent, page_url}): it is what the Worker sets for a browser event, so it is taken out of the
 // input and used as the event's context.
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { browseRequest } from '../../src/worker/browse/esputnik';
+import { BrowseEventSchema } from '../../src/worker/browse/event';
 import { buildWork } from '../../src/worker/deliver';
 import { type CanonicalEvent, type Context, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { VENDORS } from '../../src/worker/vendors';
+import { esputnik } from '../../src/worker/vendors/esputnik';
 import type { SentEvent, Vendor } from '../../src/worker/vendors/types';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -131,6 +135,60 @@ describe('golden fixtures', () => {
           expect([...covered].sort()).toStrictEqual([...new Set(workKeys)].sort());
         });
       }
+    });
+  }
+});
+
+// Browse fixtures: test/vendors/<vendor>/browse/<case>.json, written by hand from the vendor's docs, replayed through
+// the canonical browse schema and the vendor's browse mapping.
+// { "description", "config", "event": {canonical browse input with occurred_at},
+//   "expected": { "request": { "method", "url", "headers", "body" } } | { "skipped": reason } }
+type BrowseFixture = {
+  description: string;
+  config: Record<string, string>;
+  event: Record<string, unknown>;
+  expected: { request?: ExpectedRequest; skipped?: string };
+};
+const BROWSE_FILES = import.meta.glob<BrowseFixture>('./*/browse/*.json', { eager: true, import: 'default' });
+const BROWSE_MAPPINGS = {
+  esputnik: (event: v.InferOutput<typeof BrowseEventSchema>, config: Record<string, string>) => {
+    const parsed = esputnik.parseConfig(config);
+    if (!parsed) throw new Error('parseConfig(config) returned null: the vendor would be disabled');
+    return browseRequest(event, parsed);
+  },
+} as const;
+
+describe('browse golden fixtures', () => {
+  const cases = Object.entries(BROWSE_FILES).sort(([a], [b]) => a.localeCompare(b));
+
+  it('cover the four examples of the eSputnik recommendation-events page', () => {
+    const names = cases.map(([path]) => path);
+    for (const seed of ['page-viewed', 'product-viewed', 'category-viewed', 'cart-updated'])
+      expect(names).toContain(`./esputnik/browse/seed-${seed}.json`);
+  });
+
+  for (const [path, f] of cases) {
+    const vendor = path.split('/')[1] as keyof typeof BROWSE_MAPPINGS;
+    it(`${path.slice(2)}: ${f.description.slice(0, 90)}`, () => {
+      const map = BROWSE_MAPPINGS[vendor];
+      expect(map, `no browse mapping for ${vendor}`).toBeDefined();
+      const event = v.parse(BrowseEventSchema, f.event);
+      const got = map(event, f.config);
+      if (f.expected.skipped !== undefined) {
+        expect(got).toBe(f.expected.skipped);
+        return;
+      }
+      expect(typeof got).toBe('object');
+      const req = got as Exclude<typeof got, string>;
+      const want = f.expected.request!;
+      expect({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: typeof want.body === 'string' ? req.body : JSON.parse(req.body),
+      }).toStrictEqual(want);
+      // The body on the wire is the string the fixture parses: exact key order included.
+      if (typeof want.body !== 'string') expect(req.body).toBe(JSON.stringify(want.body));
     });
   }
 });
