@@ -358,6 +358,48 @@ describe('fake eSputnik', () => {
     expect(es.accepted).toHaveLength(0);
   });
 
+  it("accepts the seed's four recommendation-event examples and refuses malformed ones with 400", async () => {
+    await contact({ channels: [{ type: 'email', value: 'example@email.com' }] });
+    const ex = (key: string, phone: string, params: Record<string, string>) =>
+      esEvent(key, { phone, email: 'example@email.com', ...params }, 'example@email.com');
+    const page = ex('pageViewed', '380501234567', { page: '{"location":"https://example.com"}' });
+    const product = ex('productViewed', '411786452', {
+      product: '{"productId":"WS01-L-Green","price":45.5,"isInStock":1,"someProductProperty":["green"]}',
+      currencyCode: 'USD',
+    });
+    const category = ex('productCategoryViewed', '7411324763', { category: '{"productCategoryId":"Mugs"}' });
+    const cart = ex('cartUpdated', '73456712', {
+      products: '[{"productId":"WS01-L-Green","quantity":1,"price":45.5}]',
+      currencyCode: 'USD',
+      recycleStateId: 'd59c6e6d-4123-4b0e-8c32-15f0656a8c60',
+    });
+    for (const b of [page, product, category, cart]) expect((await event(b)).status).toBe(200);
+    expect(es.browse.map((b) => b.eventTypeKey)).toEqual([
+      'pageViewed',
+      'productViewed',
+      'productCategoryViewed',
+      'cartUpdated',
+    ]);
+    expect(es.browse[3]?.params.products).toEqual([{ productId: 'WS01-L-Green', quantity: 1, price: 45.5 }]);
+
+    const bad = [
+      // The seed's productViewed value as printed ends in a stray "]}": not JSON.
+      ex('productViewed', '411786452', {
+        product: '{"productId":"WS01-L-Green","price":45.5,"isInStock":1,"someProductProperty":["green"]}]}',
+      }),
+      ex('pageViewed', '1', { page: '{"url":"https://example.com"}' }),
+      ex('productViewed', '1', { product: '{"productId":"A","price":"45.5"}' }),
+      ex('productCategoryViewed', '1', { category: '"Mugs"' }),
+      ex('cartUpdated', '1', { products: '[{"productId":"A","quantity":1,"price":1}]' }), // no recycleStateId
+      ex('cartUpdated', '1', { products: '[{"productId":"A","quantity":1.5,"price":1}]', recycleStateId: 'abc' }),
+      ex('cartUpdated', '1', { products: '{"productId":"A"}', recycleStateId: 'abc' }),
+      ex('pageViewed', '1', { page: '{"location":"https://example.com"}', currencyCode: 'usd' }),
+      { ...page, keyValue: 'someone-else@example.com' },
+    ];
+    for (const b of bad) expect((await event(b)).status, JSON.stringify(b)).toBe(400);
+    expect(es.browse).toHaveLength(4);
+  });
+
   it('is also reachable as yespo.io', async () => {
     const r = await call(v, post('https://yespo.io/api/v1/contact', seedContact, ES_AUTH));
     expect(r.status).toBe(200);

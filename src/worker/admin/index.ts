@@ -1,6 +1,7 @@
 // `/admin`: the operator page (session cookie, CSRF-checked form POSTs) and the JSON API under `/admin/api/`
 // (Bearer ADMIN_TOKEN, or the session cookie plus the `x-csrf-token` header for POSTs). Without a session the
 // page shows the login form and the API answers 401; neither ever shows data.
+import { browseCounts } from '../browse/counts';
 import { enabledVendors } from '../config';
 import type { Env } from '../env';
 import { evaluateHealth } from '../health';
@@ -321,6 +322,11 @@ async function api(ctx: Ctx, route: string): Promise<Response> {
     const limit = Math.min(MAX_EVENTS, Math.max(1, Number.parseInt(url.searchParams.get('limit') ?? '50', 10) || 50));
     const before = Number(url.searchParams.get('before') ?? '') || undefined;
     return apiJson({ events: await events(env, limit, before, reveal) });
+  }
+  if (route === '/browse') {
+    get();
+    const days = Math.min(90, Math.max(1, Number.parseInt(url.searchParams.get('days') ?? '7', 10) || 7));
+    return apiJson({ days, ...(await browseCounts(env.DB, days, now)) });
   }
   if (route === '/health') {
     get();

@@ -56,7 +56,8 @@ export async function paced<T>(
       const i = next++;
       const wait = start + i * gap - deps.now();
       if (wait > 0) await deps.sleep(wait);
-      await run(items[i]!);
+      const item = items[i] as T; // i < items.length
+      await run(item);
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
@@ -139,7 +140,7 @@ export async function handleBrowse(
   }
   log('info', 'browse_batch', {
     messages: messages.length,
-    sent: toSend.length,
+    to_send: toSend.length,
     counts: tally.rows().map(([, type, outcome, n]) => `${type}:${outcome}=${n}`),
     ...(firstRejection ? { detail: firstRejection } : {}),
   });
