@@ -266,7 +266,7 @@ describe('POST /o with the snippet envelope', () => {
   });
 
   it.each([
-    ['an unrecognised entry', envelope({ event: 'add_to_cart', ecommerce: { items: [] } }), 'Not an order entry'],
+    ['an unrecognised entry', envelope({ event: 'begin_checkout', ecommerce: { items: [] } }), 'Not an order entry'],
     ['an order entry without an order id', envelope({ event: 'purchase', ecommerce: { value: 3 } }), 'No order id'],
     ['an unknown envelope version', { v: 9, e: {} }, 'envelope'],
     [

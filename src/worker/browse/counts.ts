@@ -45,7 +45,8 @@ export class Tally {
 
 // `WHERE true`: SQLite needs it to parse an upsert whose rows come from a SELECT.
 const UPSERT = `INSERT INTO browse_counts (day, type, outcome, n)
-  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+    json_extract(value, '$[2]'), json_extract(value, '$[3]')
   FROM json_each(?1) WHERE true
   ON CONFLICT (day, type, outcome) DO UPDATE SET n = n + excluded.n`;
 
