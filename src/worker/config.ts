@@ -1,5 +1,5 @@
 // Which vendors are enabled: a vendor whose secrets are missing is disabled, and that is logged once per isolate.
-import type { Env } from './env';
+import type { Env, VarName } from './env';
 import { log } from './log';
 import { VENDORS } from './vendors';
 import type { Vendor } from './vendors/types';
@@ -31,6 +31,6 @@ export function enabledVendor(env: Env, name: string): Enabled | undefined {
 
 /** Every configured secret value, for redaction. */
 export function secretValues(env: Env): string[] {
-  const names = ['S2S_TOKEN', 'ADMIN_TOKEN', 'SIGNING_SECRET', ...VENDORS.flatMap((v) => v.secrets)];
+  const names: VarName[] = ['S2S_TOKEN', 'ADMIN_TOKEN', 'SIGNING_SECRET', ...VENDORS.flatMap((v) => v.secrets)];
   return names.map((n) => env[n]).filter((x): x is string => typeof x === 'string' && x.length >= 4);
 }

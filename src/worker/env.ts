@@ -5,27 +5,50 @@ import type { CanonicalEvent } from './event';
 export type IngestMessage = { event: CanonicalEvent };
 export type DeliveryMessage = { key: string; vendor: string };
 
-export interface Env {
-  DB: D1Database;
-  INGEST: Queue<IngestMessage>;
-  DELIVERIES: Queue<DeliveryMessage>;
-  /** Browse events' light path (src/worker/browse); optional so an older wrangler.toml still deploys. */
-  BROWSE?: Queue<BrowseMessage>;
-  /** Workers rate-limiting binding for `/o` (per client IP). */
-  RATE_LIMITER?: RateLimit;
-  ALLOWED_ORIGINS?: string;
-  S2S_TOKEN?: string;
-  ADMIN_TOKEN?: string;
-  SIGNING_SECRET?: string;
-  REQUIRE_SIGNATURE?: string;
-  CONSENT_REQUIRED?: string;
-  DEFAULT_CURRENCY?: string;
-  RETENTION_DAYS?: string;
-  DEMO?: string;
-  MAX_ATTEMPTS?: string;
-  VENDOR_TIMEOUT_MS?: string;
-  [name: string]: unknown;
+/** Read only by code, with a default when unset: no entry in wrangler.toml or .dev.vars.example. */
+interface OptionalVars {
+  ADMIN_SESSION_HOURS?: string;
+  HEALTH_MAX_DEAD?: string;
+  HEALTH_VENDOR_FAILING_MINUTES?: string;
+  RETRY_CAP_SECONDS?: string;
+  STUCK_GRACE_SECONDS?: string;
+  MYTRACKER_BATCH?: string;
+  YANDEX_BATCH?: string;
+  YANDEX_MAX_ROWS?: string;
 }
+
+/** Typed from .dev.vars.example, but a deployment may leave any of them unset (a vendor without them is off). */
+type Unset =
+  | 'S2S_TOKEN'
+  | 'ADMIN_TOKEN'
+  | 'SIGNING_SECRET'
+  | 'MYTRACKER_APP_ID'
+  | 'MYTRACKER_TOKEN'
+  | 'ESPUTNIK_API_KEY'
+  | 'ECOMAIL_API_KEY'
+  | 'ECOMAIL_SHOP'
+  | 'VTMARKETING_API_KEY'
+  | 'YANDEX_METRICA_COUNTER_ID'
+  | 'YANDEX_METRICA_TOKEN';
+
+/**
+ * The generated `Cloudflare.Env` (worker-configuration.d.ts, `npm run types`), with what wrangler cannot know:
+ * the queues' message types, which settings may be unset, and the optional settings it never sees.
+ */
+export type Env = Omit<Cloudflare.Env, Unset | 'INGEST' | 'DELIVERIES' | 'BROWSE'> &
+  Partial<Pick<Cloudflare.Env, Unset>> &
+  OptionalVars & {
+    INGEST: Queue<IngestMessage>;
+    DELIVERIES: Queue<DeliveryMessage>;
+    /** Browse events' light path (src/worker/browse); optional so an older wrangler.toml still deploys. */
+    BROWSE?: Queue<BrowseMessage>;
+  };
+
+/** The names of Env's string settings (vars and secrets), so a name built at run time is still checked. */
+export type VarName = { [K in keyof Env]-?: NonNullable<Env[K]> extends string ? K : never }[keyof Env];
+
+/** Some of Env's string settings: what a vendor's parseConfig reads (tests pass plain objects). */
+export type Vars = { readonly [K in VarName]?: string };
 
 export const flag = (value: unknown): boolean => typeof value === 'string' && /^(1|true|yes|on)$/i.test(value.trim());
 

@@ -3,7 +3,7 @@
 // vendors and purges old events.
 import { type Enabled, enabledVendor, enabledVendors } from './config';
 import { buildWork, fetchSend, planWork, type RetryPolicy, type Send, sendPlan, toResults } from './deliver';
-import { type DeliveryMessage, type Env, flag, type IngestMessage, intVar } from './env';
+import { type DeliveryMessage, type Env, flag, type IngestMessage, intVar, type VarName } from './env';
 import { log } from './log';
 import * as store from './store';
 
@@ -63,7 +63,7 @@ export async function handleIngest(messages: readonly Message<IngestMessage>[], 
   for (const m of messages) m.ack();
   // A batched vendor is flushed by the consumer too once enough rows wait (and by the cron every minute).
   for (const e of enabled.filter((x) => x.vendor.mode === 'flush')) {
-    const threshold = intVar(env[`${e.vendor.name.toUpperCase()}_BATCH`], 500, 1);
+    const threshold = intVar(env[`${e.vendor.name.toUpperCase()}_BATCH` as VarName], 500, 1);
     if (
       created.some((row) => row.vendor === e.vendor.name) &&
       (await store.countDue(env.DB, e.vendor.name, deps.now())) >= threshold
@@ -210,7 +210,7 @@ export async function flushVendor(env: Env, enabled: Enabled, deps: Deps, minInt
       name,
       now,
       claimMs(env),
-      intVar(env[`${name.toUpperCase()}_MAX_ROWS`], 5000, 1),
+      intVar(env[`${name.toUpperCase()}_MAX_ROWS` as VarName], 5000, 1),
     );
     const results = await deliverClaimed(env, enabled, claimed, deps);
     if (claimed.length) await store.setLease(env.DB, `last-flush:${name}`, holder, deps.now());

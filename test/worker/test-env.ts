@@ -1,5 +1,7 @@
 // Configuration every workerd test runs with: obviously fake secrets, and vendors on their real hosts
 // (the defaults), which miniflare's outboundService hands to the fakes in test/fakes.
+import type { Vars } from '../../src/worker/env';
+
 export const TEST_VARS = {
   ALLOWED_ORIGINS: 'https://shop.example, https://www.shop.example',
   S2S_TOKEN: 'test-s2s-token',
@@ -22,4 +24,4 @@ export const TEST_VARS = {
   YANDEX_METRICA_COUNTER_ID: '12345678',
   YANDEX_METRICA_TOKEN: 'test-yandex-token',
   YANDEX_METRICA_TIMEZONE: 'Europe/Moscow',
-} as const;
+} as const satisfies Vars;

@@ -1,4 +1,5 @@
 // Shared response reading for vendor modules: the three failure kinds (STYLE.md) and Retry-After.
+import type { VarName, Vars } from '../env';
 import type { Classified, VendorResponse } from './types';
 
 const DETAIL_MAX = 500;
@@ -26,7 +27,7 @@ export function classifyHttp(res: VendorResponse): Classified {
 }
 
 /** Reads a string env value; empty means unset. */
-export function str(env: Readonly<Record<string, unknown>>, name: string): string | undefined {
+export function str(env: Vars, name: VarName): string | undefined {
   const value = env[name];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }

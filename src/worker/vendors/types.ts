@@ -1,5 +1,6 @@
 // The vendor interface (DESIGN.md "Vendors"): a vendor is a pure module — config from env, requests from
 // events, an outcome from a response. One dispatcher (src/worker/deliver.ts) does all the I/O.
+import type { VarName, Vars } from '../env';
 import type { CanonicalEvent, Consent, Status } from '../event';
 import type { FoldedOrder } from '../order';
 
@@ -43,9 +44,9 @@ export type Vendor<C = unknown> = {
   /** The Consent Mode key that must not be `denied` when CONSENT_REQUIRED=true. */
   consentKey: keyof Consent;
   /** Names of the env values that are secrets: masked in previews, never logged. */
-  secrets: readonly string[];
+  secrets: readonly VarName[];
   /** Null when a required secret is missing: the vendor is disabled. */
-  parseConfig(env: Readonly<Record<string, unknown>>): C | null;
+  parseConfig(env: Vars): C | null;
   plan(work: readonly Work[], config: C): Plan;
   classify(response: VendorResponse): Classified;
   /** A request that proves the credentials work, where the vendor offers one. */
