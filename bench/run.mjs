@@ -31,7 +31,7 @@ function sizes() {
   rows.push([
     'dist/s.js (the snippet), raw / gzip -9',
     `${num(snippet.length)} B / ${num(gzipSync(snippet, { level: 9 }).length)} B`,
-    '≤ 1 KB gzip (DESIGN.md)',
+    '≤ 1 KB gzip (README)',
     gzipSync(snippet, { level: 9 }).length <= 1024 ? 'met' : 'over',
   ]);
   rows.push(['  reference: Plausible script', '~1 KB', 'reference figure, not measured here', '']);

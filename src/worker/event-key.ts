@@ -8,7 +8,7 @@ export async function eventKey(
 ): Promise<string> {
   const base = `${encodeURIComponent(e.order_id)}:${e.status}`;
   if (e.action_id !== undefined) return `${base}:${encodeURIComponent(e.action_id)}`;
-  // Partial cancellations too (beyond DESIGN.md): MyTracker's CANCEL is per item, so two partial cancellations
+  // Partial cancellations too (docs/design/event-model.md): MyTracker's CANCEL is per item, so two partial cancellations
   // of one order are two events; a whole-order cancellation (no items) happens once and keeps the plain key.
   const partialCancel = e.status === 'cancelled' && e.items.length > 0;
   if (e.status !== 'refunded' && e.status !== 'updated' && !partialCancel) return base;

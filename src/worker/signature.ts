@@ -1,4 +1,4 @@
-// Signed orders (DESIGN.md "Security"): the shop's backend renders
+// Signed orders (README.md "Signed orders"): the shop's backend renders
 // token = exp + "." + base64url(HMAC-SHA256(SIGNING_SECRET, order_id + "\n" + exp)), exp in unix seconds.
 
 const b64url = (bytes: ArrayBuffer): string =>

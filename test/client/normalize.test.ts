@@ -25,9 +25,9 @@ function rejection(run: () => unknown): HttpError {
   throw new Error('expected a 400');
 }
 
-// ---- documented example pushes (vendors.md §6) ----
+// ---- documented example pushes (docs/page-formats.md) ----
 
-/** vendors.md §6.1, the nested form the MyTracker docs imply. */
+/** MyTracker (docs/page-formats.md), the nested form its docs imply. */
 const MT_ORDER = {
   event: 'mt_order',
   ecommerce: {
@@ -129,7 +129,7 @@ const UA_PURCHASE = {
   },
 };
 
-/** Yandex Metrica (vendors.md §6.3). */
+/** Yandex Metrica (docs/page-formats.md). */
 const YANDEX_PURCHASE = {
   ecommerce: {
     currencyCode: 'RUB',

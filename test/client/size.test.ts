@@ -1,4 +1,4 @@
-// The snippet's budget (DESIGN.md "Client"): dist/s.js ≤ 1,000 bytes gzip -9. zlib at level 9 is deterministic,
+// The snippet's budget (README.md "The snippet"): dist/s.js ≤ 1,000 bytes gzip -9. zlib at level 9 is deterministic,
 // so the number is the same on every machine. Run `node build.mjs` first; a stale build is refused.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';

@@ -1,5 +1,5 @@
 // Fake Ecomail transaction tracker, written from https://docs.ecomail.cz/api-reference/transactions/create
-// (shared/seeds/ecomail-tracker-transaction.txt) and vendors.md §3, §9.3: POST /tracker/transaction,
+// (docs/vendors/ecomail.md): POST /tracker/transaction,
 // PUT /tracker/transaction/{order_id}, DELETE /tracker/transaction/{order_id}/delete; header `key`; 1000 req/min.
 // Errors use the Laravel shape the docs show: 422 {"errors":{"field":["message"]}}.
 import { createFakeBase, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
@@ -137,7 +137,7 @@ export function createFake({ apiKey = 'test-ecomail-key', ratePerMinute = 1000, 
         return json(200, {});
       }
       const id = nextId++;
-      // [I] a repeat POST for the same order_id probably adds a duplicate row (vendors.md §9.3): accepted, also listed.
+      // [I] a repeat POST for the same order_id probably adds a duplicate row (docs/vendors/ecomail.md): accepted, also listed.
       const duplicate = transactions.has(orderId);
       if (duplicate)
         duplicates.push({ order_id: orderId, id, transaction: tr, transaction_items: b.transaction_items });

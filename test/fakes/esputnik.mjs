@@ -1,21 +1,22 @@
 // Fake eSputnik / Yespo API: POST /api/v1/contact (single upsert) and POST /api/v1/event, written from
-// "How to Send Orders via the API Resource v1/event" (shared/seeds/esputnik-v1-event-orders.txt) and vendors.md §2, §9.1.
+// "How to Send Orders via the API Resource v1/event" (docs/vendors/esputnik.md).
 // The vendor silently ignores order events it cannot use; this fake answers 200 the same way but records why in `dropped`.
 import { createFakeBase, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
 
 const FORBIDDEN_KEY_CHARS = /[<;'\\/|"^?!,>]/; // docs.esputnik.com/docs/validating-event-parameters
 const ORDER_STATUSES = ['INITIALIZED', 'IN_PROGRESS', 'DELIVERED', 'CANCELLED', 'ABANDONED_SHOPPING_CART'];
 const ORDER_EVENTS = ['orderCreated', 'orderUpdated', 'orderDelivered', 'orderCancelled'];
-// Default contact-identifying param names, matched ignoring case (seed "Important!" box) + externalCustomerId (§9.1).
+// Default contact-identifying param names, matched ignoring case (the docs' "Important!" box) + externalCustomerId
+// (docs/vendors/esputnik.md).
 const EMAIL_NAMES = ['email', 'emailaddress', 'useremail', 'contactemail'];
 const PHONE_NAMES = ['phone', 'sms', 'phonenumber'];
 const ID_NAMES = ['contactid', 'contact_id'];
 const digits = (s) => String(s).replace(/\D/g, ''); // [I] phones compared by digits only ("+380…" = "380…")
 const err = (status, text) => json(status, { error: text }); // [I] error bodies are undocumented ("optional text")
 
-// Recommendation events, from the seed's second half ("How to Use v1/event to Transfer Data to the Recommendation
-// System") and vendors.md §10.1: the JSON-encoded param each type needs and what it must hold. This fake answers a
-// malformed one with 400 and the expected structure, as eSputnik does with parameter validation on [C §9.1].
+// Recommendation events, from the docs' second half ("How to Use v1/event to Transfer Data to the Recommendation
+// System"; docs/vendors/esputnik.md): the JSON-encoded param each type needs and what it must hold. This fake answers a
+// malformed one with 400 and the expected structure, as eSputnik does with parameter validation on.
 const BROWSE_PARAM = {
   pageViewed: 'page',
   productViewed: 'product',
@@ -94,7 +95,7 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     }
     const email = b.channels.find((c) => c.type === 'email')?.value;
     const phone = b.channels.find((c) => c.type === 'sms')?.value;
-    // Matching: externalCustomerId first, otherwise a contact with the same email/phone (vendors.md §9.1).
+    // Matching: externalCustomerId first, otherwise a contact with the same email/phone (docs/vendors/esputnik.md).
     let c = b.externalCustomerId
       ? [...contacts.values()].find((x) => x.externalCustomerId === b.externalCustomerId)
       : null;
@@ -143,7 +144,7 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
     if (key in BROWSE_PARAM) {
       const problem = browseShapeError(key, p);
       if (problem) return err(400, `${key}: ${problem}`);
-      // The seed's examples name the contact by keyValue = its email (or phone) and repeat it in the params.
+      // The docs' examples name the contact by keyValue = its email (or phone) and repeat it in the params.
       if (keyValue !== p.email && digits(keyValue) !== digits(p.phone ?? ''))
         return err(400, `${key}: keyValue must be the email or phone param`);
     }

@@ -1,6 +1,6 @@
 // All five fake vendors together: a router for miniflare's `outboundService` (by the vendors' real host names)
 // and `listenFakeVendors()`, which serves each fake on its own 127.0.0.1 port for `npm start`.
-// The fakes follow the vendors' docs (shared/seeds, shared/vendors.md), never src/.
+// The fakes follow the vendors' docs (docs/vendors/), never src/.
 import { listen, loggablePath, toNodeListener } from './common.mjs';
 import { createFake as ecomail } from './ecomail.mjs';
 import { createFake as esputnik } from './esputnik.mjs';

@@ -1,5 +1,5 @@
 // Fake MyTracker S2S Ecomm API, written from https://docs.tracker.my.com/api/s2s-api/import-ecomm?lang=en
-// (shared/seeds/mytracker-s2s-ecomm.txt) and vendors.md §1, §9.2: POST /v1/order/ and /v1/orderBatch/ (≤20),
+// (docs/vendors/mytracker.md): POST /v1/order/ and /v1/orderBatch/ (≤20),
 // plus /v1/test-app-access from the official PHP client. Strict: anything the docs forbid gets their 400 body.
 import { createFakeBase, isInteger, isMediaType, isNumeric, isObject, json, matchPath } from './common.mjs';
 
@@ -125,7 +125,7 @@ export function createFake({ token = 'test-mytracker-token', appId = '12345' } =
       } catch {
         return json(400, { error: 'Bad json' });
       }
-      // [I] batch elements are full single-method bodies {ids…, order:{…}} (vendors.md §9.2), not the flat example.
+      // [I] batch elements are full single-method bodies {ids…, order:{…}} (docs/vendors/mytracker.md), not the flat example.
       const bodies = m[1] === 'orderBatch' ? body : [body];
       if (m[1] === 'orderBatch' && (!Array.isArray(body) || body.length < 1 || body.length > 20)) return BAD;
       const entries = bodies.map(validateOrderBody);

@@ -1,5 +1,5 @@
 // Fake VTmarketing server-side events API, written from https://help.vtcdn.net/kb/serverside-integration/
-// (shared/seeds/vtmarketing-serverside.txt) and vendors.md §4: POST /v1/event/ with a `confirmation` event.
+// (docs/vendors/vtmarketing.md): POST /v1/event/ with a `confirmation` event.
 // Field names are case-sensitive; a later confirmation with an orderId already seen for the user is dropped.
 import { createFakeBase, isMediaType, isObject, json, matchPath } from './common.mjs';
 

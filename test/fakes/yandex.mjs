@@ -1,5 +1,5 @@
 // Fake Yandex Metrica CDP "simplified orders" upload, written from
-// https://yandex.ru/dev/metrika/en/management/openapi/schema/uploadSimpleOrders and vendors.md §5 (the JSON seed
+// https://yandex.ru/dev/metrika/en/management/openapi/schema/uploadSimpleOrders and docs/vendors/yandex-metrica.md (the JSON
 // method is "no longer supported"): POST /cdp/api/v1/counter/{id}/data/simple_orders, multipart CSV part `file`.
 import { createFakeBase, json, matchPath } from './common.mjs';
 

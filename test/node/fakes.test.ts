@@ -1,5 +1,5 @@
 // Tests of the fake vendor servers (test/fakes/*.mjs) against the vendors' documented examples
-// (shared/seeds/*.txt): examples accepted, malformed bodies rejected with the documented bodies, failure injection.
+// (docs/vendors/): examples accepted, malformed bodies rejected with the documented bodies, failure injection.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listenNode } from '../fakes/common.mjs';
 import { createFake as createEcomail } from '../fakes/ecomail.mjs';
@@ -164,7 +164,7 @@ describe('fake MyTracker', () => {
     expect((await batch([el('3'), { order: el('4').order }])).status).toBe(400);
     expect((await batch(Array.from({ length: 21 }, (_, i) => el(`b${i}`)))).body).toEqual({ error: 'Bad Request' });
     expect((await batch([])).status).toBe(400);
-    // The docs' flat example has no identifier; read as invalid (vendors.md §9.2).
+    // The docs' flat example has no identifier; read as invalid (docs/vendors/mytracker.md).
     expect(
       (
         await batch([

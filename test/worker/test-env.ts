@@ -12,7 +12,7 @@ export const TEST_VARS = {
   DEFAULT_CURRENCY: 'EUR',
   RETRY_BASE_SECONDS: '1',
   RETRY_CAP_SECONDS: '2',
-  // Enough that a 30% failure rate loses nothing (DESIGN.md "Delivery guarantees"; test/worker/faults.test.ts).
+  // Enough that a 30% failure rate loses nothing (docs/design/delivery.md; test/worker/faults.test.ts).
   MAX_ATTEMPTS: '10',
   VENDOR_TIMEOUT_MS: '2000',
   MYTRACKER_APP_ID: '12345',

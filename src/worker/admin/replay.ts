@@ -1,4 +1,4 @@
-// Replay (DESIGN.md "Delivery guarantees"): rows go back to `pending` with a fresh set of attempts and a queue
+// Replay (docs/design/delivery.md): rows go back to `pending` with a fresh set of attempts and a queue
 // message each; a batched vendor's next flush picks its rows up. A delivered row is resent only when forced,
 // and a row whose call is in flight is never touched, so replaying twice sends nothing more.
 import * as v from 'valibot';

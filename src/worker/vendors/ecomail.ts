@@ -1,5 +1,5 @@
-// Ecomail transactions: https://docs.ecomail.cz/api-reference/transactions/create and …/update (copy in
-// shared/seeds/ecomail-tracker-transaction.txt; vendors.md §3, §9.3). `POST {base}/tracker/transaction` once per
+// Ecomail transactions: https://docs.ecomail.cz/api-reference/transactions/create and …/update
+// (docs/vendors/ecomail.md). `POST {base}/tracker/transaction` once per
 // order, then `PUT {base}/tracker/transaction/{order_id}`, which overwrites the whole transaction, items too.
 // Header `key: <API key>`; 1000 requests a minute, 429 with Retry-After above that.
 import type { Item } from '../event';
@@ -54,7 +54,7 @@ function toItem(i: Item): EcomailTransactionItem {
     // fills `category` with the GA4 categories joined by " | ".
     category: categories?.join(' | '),
     categories,
-    // "Total price for the given quantity": the line total (the docs; PrestaShop's module agrees, vendors.md §9.3).
+    // "Total price for the given quantity": the line total (docs/vendors/ecomail.md).
     price: i.price !== undefined ? round(i.price * i.quantity) : undefined,
     amount: i.quantity,
   };
@@ -121,7 +121,7 @@ export const ecomail: Vendor<EcomailConfig> = {
   },
 
   // One request per order carrying its latest state and covering all its events: POST while Ecomail has
-  // acknowledged nothing of the order, else PUT. A repeat POST most likely adds a duplicate row (vendors.md §9.3),
+  // acknowledged nothing of the order, else PUT. A repeat POST most likely adds a duplicate row (docs/vendors/ecomail.md),
   // so the state is never POSTed twice and never sent as a POST + PUT pair.
   plan(work, config): Plan {
     const groups = new Map<string, Work[]>();

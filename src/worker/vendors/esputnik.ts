@@ -1,5 +1,5 @@
 // eSputnik / Yespo orders through v1/event: https://esputnik.com/en/support/how-send-orders-via-the-api-resource-v1event
-// (copy in shared/seeds/esputnik-v1-event-orders.txt; vendors.md §2, §9.1). `POST {base}/api/v1/event`, HTTP Basic
+// (docs/vendors/esputnik.md). `POST {base}/api/v1/event`, HTTP Basic
 // with any user name and the API key as password, one event per call, every param value a string. v1/event drops
 // events of unknown contacts, so each order's lane first upserts its contact (`POST {base}/api/v1/contact`).
 import type { Item } from '../event';
@@ -63,7 +63,7 @@ function toItem(i: Item): ESputnikItem {
     // One category field: the most specific one, as the docs' example ("devices") and the recommendations feed use.
     category: i.categories?.at(-1) || undefined,
     quantity: i.quantity,
-    // The line total (vendors.md §9.1: the official WooCommerce plugin; items must sum to totalCost).
+    // The line total: items must sum to totalCost (docs/vendors/esputnik.md).
     cost: i.price !== undefined ? round(i.price * i.quantity) : undefined,
     url: i.url || undefined,
     imageUrl: i.image_url || undefined,
@@ -74,7 +74,7 @@ function toItem(i: Item): ESputnikItem {
  * The contact to upsert before the order's events, or null without an email or phone: `channels` is required.
  * A guest gets no invented externalCustomerId: an unknown external ID always creates a new contact, whereas
  * without one eSputnik matches an existing contact by email/phone (docs "External ID for Creating and Updating
- * Contacts"; vendors.md §9.1), so a newsletter subscriber who checks out as a guest is not duplicated.
+ * Contacts"; docs/vendors/esputnik.md), so a newsletter subscriber who checks out as a guest is not duplicated.
  */
 export function toESputnikContact(order: FoldedOrder): ESputnikContact | null {
   const c = order.customer;
@@ -235,7 +235,7 @@ export const esputnik: Vendor<ESputnikConfig> = {
   },
 
   // 2xx = accepted (the body is undocumented and not read). Yespo's own Shopify app treats a contact call answered
-  // "Duplicated request" as done (vendors.md §9.1). Note: eSputnik answers 200 to events it then ignores.
+  // "Duplicated request" as done (docs/vendors/esputnik.md). Note: eSputnik answers 200 to events it then ignores.
   classify(res) {
     if (res.status >= 400 && res.status < 500 && res.body.includes('Duplicated request')) {
       return { outcome: 'delivered', detail: truncate(`${res.status} ${res.body}`.trim()) };

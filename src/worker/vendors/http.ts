@@ -1,4 +1,4 @@
-// Shared response reading for vendor modules: the three failure kinds (STYLE.md) and Retry-After.
+// Shared response reading for vendor modules: delivered, retry (408, 429, 5xx) or rejected, and Retry-After.
 import type { VarName, Vars } from '../env';
 import type { Classified, VendorResponse } from './types';
 

@@ -1,5 +1,5 @@
 // MyTracker S2S Ecomm import: https://docs.tracker.my.com/api/s2s-api/import-ecomm?lang=en
-// (copy in shared/seeds/mytracker-s2s-ecomm.txt). `POST /v1/order/?idApp=` for one event, `/v1/orderBatch/`
+// (docs/vendors/mytracker.md). `POST /v1/order/?idApp=` for one event, `/v1/orderBatch/`
 // for up to 20, body ≤ 10 KB, `Authorization: <app token>` without a scheme. Each event lists only the items
 // it affects (ADD/PAY what was placed/paid, REFUND/CANCEL what was returned/cancelled).
 import type { CanonicalEvent, Item } from '../event';
@@ -239,7 +239,7 @@ export const mytracker: Vendor<MyTrackerConfig> = {
     }
     // orderBatch elements are whole `order` method bodies, identifiers included: the docs' flat example has no
     // user id although the page requires one, and the sibling registrationBatch takes full single bodies
-    // (vendors.md §9.2). Events of one order stay in one request so their ADD → PAY → REFUND order holds; an
+    // (docs/vendors/mytracker.md). Events of one order stay in one request so their ADD → PAY → REFUND order holds; an
     // order with more than one request can take is cut into consecutive requests sharing a lane.
     const groups = new Map<string, Body[]>();
     for (const b of bodies) {

@@ -1,4 +1,4 @@
-// The vendor interface (DESIGN.md "Vendors"): a vendor is a pure module — config from env, requests from
+// The vendor interface (docs/README.md "Vendors"): a vendor is a pure module — config from env, requests from
 // events, an outcome from a response. One dispatcher (src/worker/deliver.ts) does all the I/O.
 import type { VarName, Vars } from '../env';
 import type { CanonicalEvent, Consent, Status } from '../event';

@@ -1,5 +1,5 @@
-// VTmarketing server-side events: https://help.vtcdn.net/kb/serverside-integration/ (copy in
-// shared/seeds/vtmarketing-serverside.txt, vendors.md §4). `POST /v1/event/` (trailing slash as documented),
+// VTmarketing server-side events: https://help.vtcdn.net/kb/serverside-integration/
+// (docs/vendors/vtmarketing.md). `POST /v1/event/` (trailing slash as documented),
 // `Authorization: <api key>` bare, one `confirmation` per order: the vendor drops later events with the same
 // orderId (help.vtcdn.net/kb/confirmation-event/) and has no refund or cancel API.
 import type { CanonicalEvent, Customer, Item } from '../event';
@@ -76,8 +76,8 @@ export function toVtConfirmation({ event, order, before }: Work): VtConfirmation
     country: given(c.country),
     city: given(c.city),
   };
-  // `status` appears in the seed's example ("order_status") but not in its field table, and no page says what
-  // values it takes (vendors.md §8.5). The vendor keeps only the first confirmation per orderId, so a status
+  // `status` appears in the docs' example ("order_status") but not in its field table, and no page says what
+  // values it takes (docs/vendors/vtmarketing.md). The vendor keeps only the first confirmation per orderId, so a status
   // would stay frozen at its first value anyway: it is not sent.
   const generic: VtGeneric = {
     orderId: event.order_id,

@@ -1,6 +1,6 @@
 // Yandex Metrica CDP, simplified order upload: https://yandex.ru/dev/metrika/en/management/openapi/schema/uploadSimpleOrders
-// and https://yandex.com/dev/metrika/en/data-import/simple-orders-data (vendors.md §5; the JSON method in
-// shared/seeds is "no longer supported"). A multipart CSV part `file`, one row per order in its latest state;
+// and https://yandex.com/dev/metrika/en/data-import/simple-orders-data (docs/vendors/yandex-metrica.md; the JSON
+// method is "no longer supported"). A multipart CSV part `file`, one row per order in its latest state;
 // merge_mode=SAVE replaces an order with the same id, so re-uploading a whole order is the idempotent update.
 import type { Customer } from '../event';
 import type { FoldedOrder } from '../order';

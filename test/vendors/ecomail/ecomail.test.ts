@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
-// Ecomail: the golden fixtures beside this file (written by hand from the docs' create/update pages and vendors.md
-// §3, §9.3) are replayed by test/vendors/golden.test.ts; these tests add edge cases, classify and config.
+// Ecomail: the golden fixtures beside this file (written by hand from the docs' create/update pages and
+// docs/vendors/ecomail.md) are replayed by test/vendors/golden.test.ts; these tests add edge cases, classify and config.
 import { describe, expect, it } from 'vitest';
 import { type EcomailConfig, ecomail } from '../../../src/worker/vendors/ecomail';
 import type { Plan, Work } from '../../../src/worker/vendors/types';

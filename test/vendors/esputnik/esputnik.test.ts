@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-// eSputnik: the golden fixtures beside this file (written by hand from the seed page and vendors.md §2, §9.1) are
+// eSputnik: the golden fixtures beside this file (written by hand from the docs, docs/vendors/esputnik.md) are
 // replayed by test/vendors/golden.test.ts; these tests add edge cases, classify, config and the credentials check.
 import { describe, expect, it } from 'vitest';
 import { buildWork } from '../../../src/worker/deliver';
