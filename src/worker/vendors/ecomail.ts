@@ -43,8 +43,8 @@ const STATUS: Record<OrderState, EcomailStatus> = {
   refunded: 'canceled',
 };
 
-// Bodies are fixed-shape literals with `undefined` for absent fields (JSON.stringify leaves them out): V8 builds
-// those far faster than conditional spreads (see mytracker.ts).
+// Bodies are fixed-shape literals with `undefined` for absent fields (JSON.stringify leaves them out): one object
+// shape per body, cheaper than conditional spreads (see mytracker.ts).
 function toItem(i: Item): EcomailTransactionItem {
   const categories = i.categories?.length ? i.categories : undefined;
   return {

@@ -57,8 +57,8 @@ export type MyTrackerEvent = {
 const STATUS = { created: 'ADD', paid: 'PAY', refunded: 'REFUND', cancelled: 'CANCEL' } as const;
 
 // Bodies are object literals of one fixed shape with `undefined` for absent fields: JSON.stringify leaves those
-// out, and V8 builds a literal in nanoseconds where `{...spread, newKey}` and conditional spreads cost
-// microseconds each (npm run bench).
+// out, and a literal keeps one object shape where `{...spread, newKey}` and conditional spreads make the engine
+// copy and reshape objects on the hot path (BENCHMARKS.md).
 function toItem(i: Item): MyTrackerItem {
   const c = i.categories;
   return {
@@ -162,7 +162,7 @@ const bytesOf = (b: Body): number => (b.bytes ??= utf8Length(b.json));
 
 /**
  * ≤ 20 elements and ≤ 10 KB as the JSON array `[a,b,…]` of `pack` then `more`. A string of n UTF-16 units is n to
- * 3n UTF-8 bytes, so bytes are only counted when those bounds do not already decide (counting 1 KB costs ~3 µs).
+ * 3n UTF-8 bytes, so bytes are only counted (a walk over the string) when those bounds do not already decide.
  */
 function fits(pack: readonly Body[], more: readonly Body[] = []): boolean {
   const count = pack.length + more.length;
