@@ -1,7 +1,7 @@
 // The operator page, rendered by the Worker: no framework, no CDN, one inline stylesheet and one small inline
-// script (both under a per-response CSP nonce). Every action is a plain form POST carrying the session's CSRF
-// token, so the page works without JavaScript; the script only localises times, asks before forced or bulk
-// replays, and reloads an order while its deliveries are in flight.
+// script, both under a per-response CSP nonce (their sources are in src/worker/admin/client/, built by build.mjs).
+// Every action is a plain form POST carrying the session's CSRF token, so the page works without JavaScript.
+import { ADMIN_CSS, ADMIN_SCRIPT } from '../generated/admin';
 import type { Health } from '../health';
 import type { DeliveryState } from '../store';
 import type { CheckResult } from './check';
@@ -404,8 +404,8 @@ function layout(title: string, nonce: string, body: Html): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>${title}</title>
-<style nonce="${nonce}">${CSS}</style></head>
-<body>${body.value}<script nonce="${nonce}">${SCRIPT}</script></body></html>`;
+<style nonce="${nonce}">${ADMIN_CSS}</style></head>
+<body>${body.value}<script nonce="${nonce}">${ADMIN_SCRIPT}</script></body></html>`;
 }
 
 export function loginPage(nonce: string, opts: { error?: string; disabled?: boolean } = {}): string {
@@ -469,98 +469,3 @@ export function errorPage(nonce: string, status: number, message: string): strin
     <div class="notice error">${status}: ${message}</div><p><a href="/admin">Back to the operator view</a></p></div></main>`,
   );
 }
-
-const SCRIPT = `(function(){
-var q=function(s){return Array.prototype.slice.call(document.querySelectorAll(s))};
-q('time[datetime]').forEach(function(t){var d=new Date(t.getAttribute('datetime'));if(!isNaN(d)){t.title=t.textContent;t.textContent=d.toLocaleString()}});
-q('form[data-confirm]').forEach(function(f){f.addEventListener('submit',function(e){if(!confirm(f.getAttribute('data-confirm')))e.preventDefault()})});
-var ta=document.getElementById('payload');
-q('[data-example]').forEach(function(b){b.addEventListener('click',function(){ta.value=b.getAttribute('data-example');ta.focus()})});
-var fmt=document.getElementById('fmt');
-if(fmt)fmt.addEventListener('click',function(){try{ta.value=JSON.stringify(JSON.parse(ta.value),null,2)}catch(e){alert('Not valid JSON: '+e.message)}});
-if(document.querySelector('[data-live]')){var tick=function(){var a=document.activeElement;if((a&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName))||String(getSelection()))return setTimeout(tick,3000);location.reload()};setTimeout(tick,3000)}
-})();`;
-
-const CSS = `
-:root{--bg:#f6f7f9;--card:#fff;--text:#0f172a;--muted:#64748b;--line:#e2e8f0;--soft:#f1f5f9;--accent:#4f46e5;--ok:#16a34a;--bad:#dc2626;--warn:#d97706;
---delivered:#16a34a;--pending:#3b82f6;--retry:#f59e0b;--skipped:#a1a1aa;--rejected:#f97316;--dead:#dc2626;color-scheme:light dark}
-@media (prefers-color-scheme:dark){:root{--bg:#0b1020;--card:#111827;--text:#e5e7eb;--muted:#94a3b8;--line:#1f2a3d;--soft:#0f172a;--accent:#818cf8}}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.5 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;background:var(--bg);color:var(--text);-webkit-font-smoothing:antialiased}
-a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
-code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-h2,h3,h4,h5{margin:0;font-weight:650}h2{font-size:16px}h3{font-size:15px}
-h4{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);margin:22px 0 8px}h5{font-size:14px;margin:0 0 8px}
-.muted{color:var(--muted)}.small{font-size:12px}.nowrap{white-space:nowrap}.num{text-align:right;font-variant-numeric:tabular-nums}.faint{opacity:.45}
-header.top{position:sticky;top:0;z-index:5;display:flex;align-items:center;gap:24px;padding:10px 28px;background:color-mix(in srgb,var(--card) 92%,transparent);backdrop-filter:blur(8px);border-bottom:1px solid var(--line)}
-.brand{display:flex;align-items:center;gap:8px;font-weight:700;color:var(--text)}.brand:hover{text-decoration:none}.brand.big{font-size:18px;margin-bottom:8px}
-.logo{width:24px;height:24px}.logo-bg{fill:var(--accent)}
-nav{display:flex;gap:18px}nav a{color:var(--muted);font-weight:500}nav a:hover{color:var(--text);text-decoration:none}
-.spacer{flex:1}
-.toggle{font-size:12px;padding:4px 10px;border-radius:999px;border:1px solid var(--line);color:var(--muted)}.toggle.on{color:var(--warn);border-color:var(--warn)}
-main{max-width:1200px;margin:0 auto;padding:24px 28px 64px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:18px 20px;margin-bottom:20px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
-.section-head{display:flex;align-items:baseline;gap:14px;justify-content:space-between;flex-wrap:wrap;margin-bottom:14px}
-.status{display:flex;gap:14px;align-items:flex-start}.status ul{margin:4px 0 0;padding-left:18px}
-.pulse{flex:none;width:10px;height:10px;border-radius:50%;margin-top:6px;background:var(--ok);box-shadow:0 0 0 4px color-mix(in srgb,var(--ok) 22%,transparent)}
-.status.bad{border-color:color-mix(in srgb,var(--bad) 45%,var(--line))}.status.bad .pulse{background:var(--bad);box-shadow:0 0 0 4px color-mix(in srgb,var(--bad) 22%,transparent)}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:16px}.tile{margin-bottom:20px}
-.tile .n{font-size:28px;font-weight:700;font-variant-numeric:tabular-nums;letter-spacing:-.02em}.tile .l{color:var(--muted);font-size:12px}
-.tile.ok .n{color:var(--ok)}.tile.bad .n{color:var(--bad)}.tile.info .n{color:var(--pending)}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}.grid .card{margin:0}
-.vendor .head{display:flex;align-items:center;gap:6px 8px;flex-wrap:wrap;margin-bottom:12px}.vendor .head h3{margin-right:auto}
-.pill{display:inline-block;padding:1px 9px;border-radius:999px;font-size:11.5px;font-weight:600;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
-.pill.on{color:var(--ok);border-color:color-mix(in srgb,var(--ok) 40%,var(--line))}.pill.off{color:var(--warn);border-color:color-mix(in srgb,var(--warn) 40%,var(--line))}
-.barrow{display:grid;grid-template-columns:34px 1fr 52px;align-items:center;gap:10px;margin:7px 0;font-size:12px;color:var(--muted)}
-svg.bar{width:100%;height:12px;border-radius:6px;overflow:hidden;display:block;background:var(--soft)}
-.f-delivered{fill:var(--delivered)}.f-pending{fill:var(--pending)}.f-retry{fill:var(--retry)}.f-skipped{fill:var(--skipped)}.f-rejected{fill:var(--rejected)}.f-dead{fill:var(--dead)}
-.dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;vertical-align:middle;background:var(--skipped)}
-.b-delivered{background:var(--delivered)}.b-pending{background:var(--pending)}.b-retry{background:var(--retry)}.b-skipped{background:var(--skipped)}.b-rejected{background:var(--rejected)}.b-dead{background:var(--dead)}
-.legend-inline{display:flex;gap:12px;flex-wrap:wrap;font-size:12px;color:var(--muted)}
-table{width:100%;border-collapse:collapse}th{text-align:left;font-weight:600;color:var(--muted);font-size:12px;padding:7px 8px;border-bottom:1px solid var(--line)}
-td{padding:7px 8px;border-bottom:1px solid var(--line);vertical-align:top}tbody tr:last-child td{border-bottom:0}
-table.legend{margin-top:10px;font-size:12.5px}table.legend td,table.legend th{padding:3px 6px}
-.scroll{overflow-x:auto}
-.actions{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin-top:12px}
-form.inline{display:inline}
-button{font:inherit;font-weight:550;padding:7px 14px;border-radius:8px;border:1px solid var(--line);background:var(--card);color:var(--text);cursor:pointer}
-button:hover{border-color:var(--muted)}button.small{padding:3px 10px;font-size:12px}
-button.primary{background:var(--accent);border-color:var(--accent);color:#fff}button.primary:hover{filter:brightness(1.08)}
-button.danger{color:var(--bad)}button.wide{width:100%;margin-top:14px}
-input[type=search],input[type=password],textarea{font:inherit;padding:8px 11px;border:1px solid var(--line);border-radius:8px;background:var(--soft);color:var(--text);width:100%}
-input:focus,textarea:focus{outline:2px solid color-mix(in srgb,var(--accent) 45%,transparent);outline-offset:0;border-color:var(--accent)}
-textarea{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;resize:vertical}
-label{display:block;font-weight:600;margin:14px 0 6px}
-.search{display:flex;gap:10px;margin-bottom:8px}.search input{max-width:420px}
-.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:10px}
-.notice{padding:10px 14px;border-radius:10px;margin:0 0 16px;border:1px solid var(--line);background:var(--soft)}.notice ul{margin:6px 0 0;padding-left:18px}
-.notice.ok{border-color:color-mix(in srgb,var(--ok) 40%,var(--line));background:color-mix(in srgb,var(--ok) 8%,var(--card))}
-.notice.error{border-color:color-mix(in srgb,var(--bad) 40%,var(--line));background:color-mix(in srgb,var(--bad) 8%,var(--card))}
-.notice.warn{border-color:color-mix(in srgb,var(--warn) 40%,var(--line));background:color-mix(in srgb,var(--warn) 8%,var(--card))}
-.badge{display:inline-block;padding:1px 9px;border-radius:999px;font-size:12px;font-weight:600;background:var(--soft);color:var(--muted)}
-.st-delivered{color:var(--delivered);background:color-mix(in srgb,var(--delivered) 13%,transparent)}.st-pending{color:var(--pending);background:color-mix(in srgb,var(--pending) 13%,transparent)}
-.st-retry{color:var(--warn);background:color-mix(in srgb,var(--retry) 16%,transparent)}.st-rejected{color:var(--rejected);background:color-mix(in srgb,var(--rejected) 13%,transparent)}
-.st-dead{color:var(--dead);background:color-mix(in srgb,var(--dead) 13%,transparent)}.st-paid,.st-created{color:var(--accent);background:color-mix(in srgb,var(--accent) 12%,transparent)}
-.st-refunded,.st-cancelled{color:var(--warn);background:color-mix(in srgb,var(--warn) 13%,transparent)}
-.tag{display:inline-block;padding:0 7px;border-radius:6px;background:var(--soft);border:1px solid var(--line);font-size:12px;font-weight:550}
-.chips{display:flex;gap:6px;flex-wrap:wrap}.chip{font-size:12px;color:var(--muted);white-space:nowrap}
-.order-head{display:flex;justify-content:space-between;gap:16px;flex-wrap:wrap;align-items:flex-start;padding:14px 0 6px;border-top:1px solid var(--line);margin-top:12px}
-.order-head .actions{margin-top:0}.big{font-size:18px}
-.live{display:flex;align-items:center;gap:8px;color:var(--pending);margin-top:6px}.live .pulse{margin:0;background:var(--pending);box-shadow:0 0 0 4px color-mix(in srgb,var(--pending) 22%,transparent)}
-.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px 20px;margin:14px 0}.facts dt{font-size:12px;color:var(--muted);text-transform:capitalize}.facts dd{margin:0;word-break:break-all}.facts .wide{grid-column:1/-1}
-.vendor-block{border:1px solid var(--line);border-radius:10px;padding:12px 14px;margin:10px 0}
-tr.attempts td{padding-top:0;border-bottom:1px solid var(--line)}tr.delivery td{border-bottom:0}
-.timeline{list-style:none;margin:0 0 4px 6px;padding:0 0 0 14px;border-left:2px solid var(--line)}.timeline li{margin:5px 0;font-size:12.5px;color:var(--muted)}
-code.detail{display:block;white-space:pre-wrap;word-break:break-word;color:var(--text);opacity:.85;margin-top:2px;max-width:60ch}
-.http{font-weight:600;font-size:12px}
-details summary{cursor:pointer}
-pre{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:10px 12px;overflow:auto;max-height:380px;margin:8px 0;white-space:pre-wrap;word-break:break-word}
-.req{border-top:1px dashed var(--line);padding-top:10px;margin-top:10px}.req-line{display:flex;gap:10px;align-items:center;word-break:break-all}
-.method{font-weight:700;font-size:12px;padding:1px 8px;border-radius:6px;background:var(--accent);color:#fff}
-table.headers th{width:180px;font-weight:500}table.headers td,table.headers th{padding:3px 8px;border:0}
-.check{margin-top:12px;padding:10px 12px;border-radius:8px;border:1px solid var(--line)}.check.ok{border-color:color-mix(in srgb,var(--ok) 40%,var(--line))}.check.bad{border-color:color-mix(in srgb,var(--bad) 40%,var(--line))}
-.check strong{margin-right:8px}.empty{padding:14px 0;color:var(--muted)}
-.login{max-width:400px;margin:12vh auto;padding:0 20px}
-footer{text-align:center;margin-top:28px}
-@media (max-width:720px){header.top{flex-wrap:wrap;padding:10px 16px}main{padding:16px}nav{display:none}.grid{grid-template-columns:1fr}}
-`;
