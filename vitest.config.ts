@@ -16,8 +16,17 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => ({
             wrangler: { configPath: './wrangler.toml' },
+            // The real handlers, each call counted against Cloudflare's limits (test/limits/layer.ts).
+            main: './test/worker/limited-entry.ts',
             miniflare: {
-              bindings: { TEST_MIGRATIONS: await readD1Migrations('./migrations'), ...TEST_VARS },
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+                ...TEST_VARS,
+                // LIMITS_PLAN=free enforces Workers Free's per-invocation limits instead of Paid's.
+                LIMITS_PLAN: process.env.LIMITS_PLAN ?? 'paid',
+                LIMITS_SUMMARY: process.env.LIMITS_SUMMARY ?? '',
+                LIMITS_BENCH: process.env.LIMITS_BENCH ?? '',
+              },
               // RATE_LIMITER_TIGHT: the rate-limit test passes it as RATE_LIMITER to provoke 429s (test/worker/security.test.ts).
               ratelimits: {
                 RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
@@ -38,8 +47,8 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
-          include: ['test/worker/**/*.test.ts', 'test/vendors/**/*.test.ts'],
-          setupFiles: ['test/worker/apply-migrations.ts'],
+          include: ['test/worker/**/*.test.ts', 'test/vendors/**/*.test.ts', 'test/limits/**/*.test.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts', 'test/limits/setup.ts'],
           // The fake vendors are one shared Node-side instance: files run one after another so one file's
           // injected failures never hit another's requests.
           fileParallelism: false,

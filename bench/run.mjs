@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 //   BENCH_SECONDS=5 per load round · BENCH_ROUNDS=3 · BENCH_CONNECTIONS=16 · BENCH_SKIP_LOAD=1 (no wrangler/wrk)
 //   BENCH_ORDERS_PER_MINUTE=100 (the order rate assumed for Yandex's flush cadence)
 //   BENCH_SKIP_VALGRIND=1 (no instruction count)
+//   BENCH_LIMITS_ORDERS=100 (orders in the limits run) · BENCH_SKIP_LIMITS=1 (no limits run)
 import { build } from 'esbuild';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
@@ -262,7 +263,60 @@ async function requestsPer1000(hot) {
   ]);
 }
 
-// ---- 4. ingest throughput on wrangler dev ----
+// ---- 4. D1 queries and subrequests per invocation, counted by the limits layer in workerd ----
+// The benchmark lifecycle (test/limits/bench.test.ts) runs in the workerd test pool against the fake vendors:
+// wrangler dev cannot reach vendors, and the layer counts every invocation there (docs/cloudflare-limits.md).
+function limitsRun() {
+  if (process.env.BENCH_SKIP_LIMITS) {
+    rows.push(['D1 queries / subrequests per invocation', 'skipped (BENCH_SKIP_LIMITS)', '', '']);
+    return;
+  }
+  const orders = Number(process.env.BENCH_LIMITS_ORDERS ?? 100);
+  const res = spawnSync(
+    join(ROOT, 'node_modules/.bin/vitest'),
+    ['run', '--project', 'worker', 'test/limits/bench.test.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LIMITS_BENCH: String(orders) },
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
+  const line = `${res.stdout}\n${res.stderr}`.split('\n').find((l) => l.startsWith('LIMITS-BENCH '));
+  if (!line) {
+    rows.push([
+      'D1 queries / subrequests per invocation',
+      `not measured: the workerd run printed no report (exit ${res.status})`,
+      '',
+      '',
+    ]);
+    return;
+  }
+  const r = JSON.parse(line.slice('LIMITS-BENCH '.length));
+  const where = `${r.orders} orders created → paid, 5 vendors, workerd + limits layer${r.settled ? '' : ', NOT settled'}`;
+  rows.push([
+    `D1 statements per event (${where})`,
+    `${num(r.d1QueriesPerEvent, 2)} (${num(r.d1Queries)} over ${num(r.events)} events, ${num(r.invocations)} invocations)`,
+    '≤ 1 amortised (issue 12)',
+    r.d1QueriesPerEvent <= 1 ? 'met' : 'missed',
+  ]);
+  rows.push([
+    'most D1 queries in one invocation',
+    `${num(r.maxD1Queries.value)} (${r.maxD1Queries.in})`,
+    '≤ 1,000 on Workers Paid (50 on Free)',
+    r.maxD1Queries.value <= 1000 ? 'met' : 'missed',
+  ]);
+  rows.push([
+    'most subrequests in one invocation (fetch + D1/Queues calls)',
+    `${num(r.maxSubrequests.value)} (${r.maxSubrequests.in})`,
+    '≤ 10,000 on Workers Paid (Free: 50 fetch + 1,000 to services)',
+    r.maxSubrequests.value <= 10000 ? 'met' : 'missed',
+  ]);
+  if (r.violations.length)
+    rows.push(['limit violations in the limits run', r.violations.join(' · ').slice(0, 400), 'none', 'missed']);
+}
+
+// ---- 5. ingest throughput on wrangler dev ----
 const freePort = () =>
   new Promise((ok, fail) => {
     const s = createServer()
@@ -488,6 +542,8 @@ try {
   instructions(hotPath);
   log('vendor requests per 1,000 orders');
   await requestsPer1000(hot);
+  log('D1 queries and subrequests per invocation (workerd, limits layer)');
+  limitsRun();
   log('ingest throughput (wrangler dev + wrk)');
   await throughput(hot);
   const width = [0, 1, 2, 3].map((i) =>

@@ -1,12 +1,13 @@
 // The two ways in. Both validate everything first (all-or-nothing), then hand the events to the `ingest`
-// queue in one sendBatch and answer 202: D1 and the vendors are never on the request path.
+// queue (sendBatch calls sized to Queues' limits) and answer 202: D1 and the vendors are never on the request path.
 
 import { ingestBrowse, isBrowseBody } from './browse/ingest';
-import { defaultCurrency, type Env, flag } from './env';
+import { defaultCurrency, type Env, flag, type IngestMessage } from './env';
 import type { CanonicalEvent, Context, Issue } from './event';
 import { parseEventInput } from './event';
 import { toCanonicalEvent } from './event-key';
 import { HttpError, json, mediaType, parseJson, readText, requireBearer } from './http';
+import { QUEUES, queueMessageBytes } from './limits';
 import { fromBrowserBody } from './normalize';
 import { verifyOrderToken } from './signature';
 
@@ -14,14 +15,61 @@ export const MAX_SERVER_BODY = 1024 * 1024;
 export const MAX_BROWSER_BODY = 16 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 100;
 
-async function enqueue(env: Env, events: CanonicalEvent[]): Promise<Response> {
+/** Room left under Queues' documented sizes for what the measurement cannot see (src/worker/limits.ts). */
+export const QUEUE_MESSAGE_BUDGET = QUEUES.messageBytes.max - 2_000;
+export const QUEUE_BATCH_BUDGET = QUEUES.batchBytes.max - 6_000;
+
+type Sized<T> = { message: MessageSendRequest<T>; bytes: number };
+
+/** Consecutive chunks of at most 100 messages and `QUEUE_BATCH_BUDGET` bytes, each one sendBatch call. */
+export function sendBatchChunks<T>(sized: readonly Sized<T>[]): MessageSendRequest<T>[][] {
+  const chunks: MessageSendRequest<T>[][] = [];
+  let chunk: MessageSendRequest<T>[] = [];
+  let bytes = 0;
+  for (const s of sized) {
+    if (chunk.length && (chunk.length === QUEUES.batchMessages.max || bytes + s.bytes > QUEUE_BATCH_BUDGET)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(s.message);
+    bytes += s.bytes;
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * Hands accepted events to the ingest queue and answers: 413 before anything is sent when one event would not fit
+ * in a queue message, 202 once every sendBatch call succeeded, 503 otherwise (a retry is safe: event keys are
+ * idempotent, so events that did reach the queue are stored once).
+ */
+export async function enqueueEvents(env: Env, events: readonly CanonicalEvent[]): Promise<Response> {
+  const sized = events.map((event) => {
+    const message: MessageSendRequest<IngestMessage> = { body: { event }, contentType: 'json' };
+    return { message, bytes: queueMessageBytes(message.body, message.contentType) };
+  });
+  const tooBig = sized.findIndex((s) => s.bytes > QUEUE_MESSAGE_BUDGET);
+  if (tooBig >= 0)
+    throw new HttpError(
+      413,
+      'event_too_large',
+      `Event ${events.length > 1 ? `${tooBig} ` : ''}is ${sized[tooBig]?.bytes} bytes as a queue message; Cloudflare Queues allows ${QUEUES.messageBytes.max} bytes per message (${QUEUES.messageBytes.source}) and this relay keeps ${QUEUE_MESSAGE_BUDGET}. Nothing was accepted.`,
+    );
+  const chunks = sendBatchChunks(sized);
+  let sent = 0;
   try {
-    await env.INGEST.sendBatch(events.map((event) => ({ body: { event }, contentType: 'json' as const })));
+    for (const chunk of chunks) {
+      await env.INGEST.sendBatch(chunk);
+      sent += chunk.length;
+    }
   } catch {
     throw new HttpError(
       503,
       'unavailable',
-      'The event could not be queued; nothing was stored. Retry later.',
+      sent
+        ? `Only ${sent} of ${events.length} events could be queued. Retry the whole request: events already queued are stored once.`
+        : 'The event could not be queued; nothing was stored. Retry later.',
       undefined,
       { 'retry-after': '5' },
     );
@@ -49,7 +97,7 @@ export async function ingestServer(request: Request, env: Env, now: number): Pro
     throw new HttpError(400, 'invalid_event', 'The event does not match the schema; nothing was accepted', issues);
   const context: Context = { source: 'server', received_at: Math.floor(now / 1000) };
   const events = await Promise.all(valid.map((v) => toCanonicalEvent(v, context, defaultCurrency(env))));
-  return enqueue(env, events);
+  return enqueueEvents(env, events);
 }
 
 /** Exact origins from ALLOWED_ORIGINS; unset refuses every browser. */
@@ -123,7 +171,7 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
     ip: request.headers.get('cf-connecting-ip') ?? undefined,
   };
   const event = await toCanonicalEvent(parsed.value, dropUndefined(context), defaultCurrency(env));
-  return enqueue(env, [event]);
+  return enqueueEvents(env, [event]);
 }
 
 function dropUndefined<T extends object>(o: T): T {

@@ -7,7 +7,7 @@ import { type CanonicalEvent, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { defaultDeps, handleIngest, runScheduled } from '../../src/worker/pipeline';
 import type { YandexAccepted, YandexRow } from '../fakes/yandex.d.mts';
-import { deliveries, env, fakes, orderId, postEvents, type Row, receivedFor, waitFor } from './helpers';
+import { deliveries, env, fakes, invocation, orderId, postEvents, type Row, receivedFor, waitFor } from './helpers';
 
 const VENDOR = 'yandex';
 const final = (state: string) => !['pending', 'retry'].includes(state);
@@ -32,7 +32,7 @@ async function stored(order: string, count: number): Promise<Row[]> {
 async function flushUntilFinal(order: string): Promise<Row[]> {
   const rows = await waitFor(
     async () => {
-      await runScheduled(env, defaultDeps());
+      await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
       const r = await deliveries(order, VENDOR);
       return r.length > 0 && r.every((x) => final(x.state)) ? r : null;
     },
@@ -103,20 +103,14 @@ describe('Yandex Metrica end to end', () => {
   it('the ingest consumer flushes once YANDEX_BATCH rows wait, then not again within a minute; the cron does', async () => {
     const batchEnv = { ...env, YANDEX_BATCH: '1' } as Env;
     const a = newOrder('YAB1');
-    await handleIngest(
-      [message(await canonical({ ...a.base, status: 'paid', occurred_at: a.t, total: 10 }))],
-      batchEnv,
-      defaultDeps(),
-    );
+    const aMessage = message(await canonical({ ...a.base, status: 'paid', occurred_at: a.t, total: 10 }));
+    await invocation('queue ingest', () => handleIngest([aMessage], batchEnv, defaultDeps()));
     expect((await deliveries(a.id, VENDOR)).map((r) => r.state)).toEqual(['delivered']);
     expect((await fakeState()).orders[a.id]).toMatchObject({ order_status: 'PAID', revenue: '10' });
 
     const b = newOrder('YAB2');
-    await handleIngest(
-      [message(await canonical({ ...b.base, status: 'paid', occurred_at: b.t, total: 20 }))],
-      batchEnv,
-      defaultDeps(),
-    );
+    const bMessage = message(await canonical({ ...b.base, status: 'paid', occurred_at: b.t, total: 20 }));
+    await invocation('queue ingest', () => handleIngest([bMessage], batchEnv, defaultDeps()));
     expect((await deliveries(b.id, VENDOR)).map((r) => r.state)).toEqual(['pending']);
     expect(await receivedFor(VENDOR, b.id)).toEqual([]);
     expect((await flushUntilFinal(b.id)).map((r) => r.state)).toEqual(['delivered']);

@@ -5,7 +5,7 @@
 // N: VITE_FAULTS_ORDERS (default 1000; Vite passes only VITE_-prefixed variables into the workerd tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
-import { call, env, fakes, postEvents, waitFor } from './helpers';
+import { call, env, fakes, invocation, postEvents, waitFor } from './helpers';
 
 const viteEnv = (import.meta as ImportMeta & { env?: Record<string, string | undefined> }).env ?? {};
 const N = Math.max(10, Number(viteEnv.VITE_FAULTS_ORDERS ?? '') || 1000);
@@ -158,7 +158,7 @@ async function settle(run: string, expectedRows: number, timeout: number): Promi
   let lastCron = 0;
   while (Date.now() < until && (rows.length < expectedRows || open(rows).length)) {
     if (Date.now() - lastCron > 2000) {
-      await runScheduled(env, defaultDeps());
+      await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
       lastCron = Date.now();
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -445,7 +445,7 @@ describe('permanent errors', () => {
     expect(by.yandex).toMatchObject({ state: 'delivered' });
 
     await new Promise((r) => setTimeout(r, 4000)); // two backoff periods: a wrong retry would show up
-    await runScheduled(env, defaultDeps());
+    await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     for (const v of ['mytracker', 'ecomail', 'vtmarketing'] as const) {
       expect((await fakes.received(v)).length, v).toBe(1);
       expect((await attemptsOf(run)).filter((a) => a.vendor === v)).toHaveLength(1);

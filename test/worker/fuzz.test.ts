@@ -11,6 +11,7 @@ import { MAX_JSON_DEPTH } from '../../src/worker/http';
 import worker from '../../src/worker/index';
 import { MAX_BROWSER_BODY, MAX_SERVER_BODY } from '../../src/worker/ingest';
 import { call, env, ORIGIN, orderId, postEvents, S2S_TOKEN, waitFor } from './helpers';
+import worker from './limited-entry';
 
 const viteEnv = (import.meta as ImportMeta & { env?: Record<string, string | undefined> }).env ?? {};
 const SEED = Number(viteEnv.VITE_FUZZ_SEED ?? '') || 20_261_123;

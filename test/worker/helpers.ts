@@ -1,8 +1,19 @@
 // Shared by the workerd tests: requests to the Worker, the fake vendors' control host, D1 look-ups, factories.
 import { exports, env as rawEnv } from 'cloudflare:workers';
 import type { Env } from '../../src/worker/env';
+import { limitEnv, limitFetch, runInvocation } from '../limits/layer';
 
-export const env = rawEnv as unknown as Env;
+/** The bindings, with Cloudflare's per-call limits checked on every D1 statement and queue send (test/limits). */
+export const env = limitEnv(rawEnv as unknown as Env);
+
+/**
+ * Runs a handler that a test calls directly (a consumer, the cron) as one Worker invocation, so its D1 queries
+ * and subrequests count toward the per-invocation limits as they would in production.
+ */
+export function invocation<T>(label: string, fn: (env: Env) => Promise<T>): Promise<T> {
+  limitFetch();
+  return runInvocation(label, () => fn(env));
+}
 const worker = (exports as unknown as { default: { fetch(req: Request): Promise<Response> } }).default;
 
 export const ORIGIN = 'https://shop.example';

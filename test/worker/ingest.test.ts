@@ -1,7 +1,32 @@
 // Ingest: every status code of both doors, all-or-nothing validation, nothing queued for a refused body.
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/worker/index';
+import type { IngestMessage } from '../../src/worker/env';
+import { QUEUE_BATCH_BUDGET, QUEUE_MESSAGE_BUDGET, sendBatchChunks } from '../../src/worker/ingest';
+import { QUEUES, queueMessageBytes } from '../../src/worker/limits';
 import { call, env, makeEvent, postBrowser, postEvents, S2S_TOKEN, storedEvents, waitFor } from './helpers';
+import worker from './limited-entry';
+
+/** A back-office request for calling the Worker with an env of the test's own. */
+const serverRequest = (body: unknown) =>
+  new Request('https://relay.shop.example/v1/events', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }) as Parameters<typeof worker.fetch>[0];
+
+describe('sendBatchChunks', () => {
+  const sized = (bytes: number[]) => bytes.map((b, i) => ({ message: { body: i }, bytes: b }));
+  it('cuts at 100 messages and at the byte budget, keeping order', () => {
+    expect(sendBatchChunks(sized(Array(250).fill(10))).map((c) => c.length)).toEqual([100, 100, 50]);
+    const big = QUEUE_BATCH_BUDGET / 2;
+    const chunks = sendBatchChunks(sized([big, big, 1, big]));
+    expect(chunks.map((c) => c.map((m) => m.body))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(sendBatchChunks(sized([]))).toEqual([]);
+  });
+});
 
 describe('POST /v1/events (back office)', () => {
   it('accepts one event with 202 and its key, and stores it via the queue', async () => {
@@ -74,15 +99,90 @@ describe('POST /v1/events (back office)', () => {
         },
       },
     } as unknown as typeof env;
-    const request = new Request('https://relay.shop.example/v1/events', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${S2S_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(makeEvent()),
-    });
-    const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], refusing);
+    const res = await worker.fetch(serverRequest(makeEvent()), refusing);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect((await res.json<{ error: string }>()).error).toBe('unavailable');
+  });
+
+  it('refuses with 413 an event too large for one queue message, naming the limit, and queues nothing', async () => {
+    const small = makeEvent();
+    const huge = makeEvent({ note: 'x'.repeat(130_000) });
+    const res = await postEvents([small, huge]);
+    expect(res.status).toBe(413);
+    const body = await res.json<{ error: string; message: string }>();
+    expect(body.error).toBe('event_too_large');
+    expect(body.message).toContain('Event 1 ');
+    expect(body.message).toContain(`${QUEUES.messageBytes.max} bytes per message`);
+    expect(body.message).toContain(QUEUES.messageBytes.source);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await storedEvents(String(small.order_id))).toEqual([]);
+    // Just under the budget still goes through.
+    const fits = makeEvent({ note: 'x'.repeat(QUEUE_MESSAGE_BUDGET - 2_000) });
+    expect((await postEvents(fits)).status).toBe(202);
+  });
+
+  it('splits a back-office batch of 100 events of ~5 KB into sendBatch calls within 100 messages and 256 KB', async () => {
+    const events = Array.from({ length: 100 }, () => makeEvent({ note: 'x'.repeat(4_600) }));
+    const sizes: number[][] = [];
+    const counting = {
+      ...env,
+      INGEST: {
+        send: env.INGEST.send.bind(env.INGEST),
+        sendBatch: (messages: MessageSendRequest<IngestMessage>[]) => {
+          sizes.push(messages.map((m) => queueMessageBytes(m.body, m.contentType)));
+          return env.INGEST.sendBatch(messages);
+        },
+      },
+    } as unknown as typeof env;
+    const res = await worker.fetch(serverRequest(events), counting);
+    expect(res.status).toBe(202);
+    expect((await res.json<{ accepted: number }>()).accepted).toBe(100);
+    // One call would have been ~500 KB: at least two, each inside both limits, every event sent once.
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    for (const call of sizes) {
+      expect(call.length).toBeLessThanOrEqual(QUEUES.batchMessages.max);
+      expect(call.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(QUEUES.batchBytes.max);
+    }
+    expect(sizes.flat()).toHaveLength(100);
+    const stored = await waitFor(
+      async () => {
+        const found = await Promise.all(events.map((e) => storedEvents(String(e.order_id))));
+        return found.every((f) => f.length === 1);
+      },
+      { timeout: 30_000 },
+    );
+    expect(stored).toBe(true);
+  });
+
+  it('answers 503 when only part of a batch was queued; the retried request stores every event once', async () => {
+    const events = Array.from({ length: 60 }, () => makeEvent({ note: 'x'.repeat(4_600) }));
+    let calls = 0;
+    const failingSecond = {
+      ...env,
+      INGEST: {
+        send: env.INGEST.send.bind(env.INGEST),
+        sendBatch: (messages: MessageSendRequest<IngestMessage>[]) =>
+          ++calls === 1 ? env.INGEST.sendBatch(messages) : Promise.reject(new Error('queue unavailable')),
+      },
+    } as unknown as typeof env;
+    const res = await worker.fetch(serverRequest(events), failingSecond);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    const body = await res.json<{ error: string; message: string }>();
+    expect(body.error).toBe('unavailable');
+    expect(body.message).toMatch(/^Only \d+ of 60 events could be queued/);
+    expect(calls).toBe(2);
+    const retry = await postEvents(events);
+    expect(retry.status).toBe(202);
+    const stored = await waitFor(
+      async () => {
+        const found = await Promise.all(events.map((e) => storedEvents(String(e.order_id))));
+        return found.every((f) => f.length === 1) ? found : null;
+      },
+      { timeout: 30_000 },
+    );
+    expect(stored?.map((f) => f.length)).toEqual(events.map(() => 1));
   });
 
   it('answers other methods with 405 and unknown paths with 404', async () => {

@@ -3,7 +3,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryMessage } from '../../src/worker/env';
 import { defaultDeps, handleDeadLetters, runScheduled } from '../../src/worker/pipeline';
-import { deliveries, env, fakes, makeEvent, postEvents, receivedFor, storedEvents, waitFor } from './helpers';
+import {
+  deliveries,
+  env,
+  fakes,
+  invocation,
+  makeEvent,
+  postEvents,
+  receivedFor,
+  storedEvents,
+  waitFor,
+} from './helpers';
 
 const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);
 async function settled(order: string, vendor = 'mytracker', timeout = 30_000) {
@@ -169,7 +179,7 @@ describe('cron and dead letters', () => {
     await insertEvent(waiting, [
       { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 2 },
     ]);
-    const result = await runScheduled(env, defaultDeps());
+    const result = await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     const rows = await settled(lost);
     expect(rows?.[0]).toMatchObject({ state: 'delivered', attempts: 2 });
@@ -193,7 +203,7 @@ describe('cron and dead letters', () => {
         ack: () => acked.push(key),
         retry: () => {},
       }) as unknown as Message<DeliveryMessage>;
-    await handleDeadLetters([message(a), message(b)], env, defaultDeps());
+    await invocation('queue dead letters', (e) => handleDeadLetters([message(a), message(b)], e, defaultDeps()));
     expect(acked).toEqual([a, b]);
     expect((await deliveries(`DLQ-A-${now}`))[0]?.state).toBe('dead');
     expect((await deliveries(`DLQ-B-${now}`))[0]?.state).toBe('delivered');
@@ -209,7 +219,7 @@ describe('cron and dead letters', () => {
       { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 1 },
     ]);
     await env.DB.prepare(`UPDATE events SET received_at = ?1 WHERE key IN (?2, ?3)`).bind(old, done, open).run();
-    const result = await runScheduled(env, defaultDeps());
+    const result = await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     expect(result.purged).toBeGreaterThanOrEqual(1);
     expect(await storedEvents(`PURGE-DONE-${now}`)).toEqual([]);
     expect(await deliveries(`PURGE-DONE-${now}`)).toEqual([]);

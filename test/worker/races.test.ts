@@ -4,7 +4,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryMessage, IngestMessage } from '../../src/worker/env';
 import type { CanonicalEvent } from '../../src/worker/event';
 import { defaultDeps, handleDeliveries, handleIngest, runScheduled } from '../../src/worker/pipeline';
-import { env, fakes, makeEvent, orderId, postBrowser, postEvents, receivedFor, storedEvents, waitFor } from './helpers';
+import {
+  env,
+  fakes,
+  invocation,
+  makeEvent,
+  orderId,
+  postBrowser,
+  postEvents,
+  receivedFor,
+  storedEvents,
+  waitFor,
+} from './helpers';
 
 const QUEUE_VENDORS = ['mytracker', 'esputnik', 'ecomail', 'vtmarketing'] as const;
 const VENDORS = [...QUEUE_VENDORS, 'yandex'] as const;
@@ -24,7 +35,7 @@ async function settle(order: string, expected: number): Promise<Row[]> {
   return (
     (await waitFor(
       async () => {
-        await runScheduled(env, defaultDeps());
+        await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
         const rows = await rowsOf(order);
         return rows.length === expected && rows.every((r) => !['pending', 'retry'].includes(r.state)) ? rows : null;
       },
@@ -94,7 +105,7 @@ describe('duplicates', () => {
 
     const rows = await settle(order, VENDORS.length);
     await new Promise((r) => setTimeout(r, 3000)); // room for a wrong second call to show up
-    await runScheduled(env, defaultDeps());
+    await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     expect(await storedEvents(order)).toHaveLength(1);
     expect(rows.map((r) => `${r.vendor}:${r.state}`)).toEqual(VENDORS.map((v) => `${v}:delivered`).sort());
     const calls = await callsPerVendor(order);
@@ -115,7 +126,10 @@ describe('the same queue message twice at once', () => {
     } as unknown as CanonicalEvent;
     const a = [message<IngestMessage>({ event }, 'a')];
     const b = [message<IngestMessage>({ event }, 'b')];
-    await Promise.all([handleIngest(a, env, defaultDeps()), handleIngest(b, env, defaultDeps())]);
+    await Promise.all([
+      invocation('queue ingest', (e) => handleIngest(a, e, defaultDeps())),
+      invocation('queue ingest', (e) => handleIngest(b, e, defaultDeps())),
+    ]);
     expect([...a, ...b].map((m) => m.outcome.join())).toEqual(['ack', 'ack']);
 
     const rows = await settle(order, VENDORS.length);
@@ -155,7 +169,10 @@ describe('the same queue message twice at once', () => {
         message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}-again`), // and twice within one batch
       ]);
     const [a, b] = [batch('a'), batch('b')];
-    await Promise.all([handleDeliveries(a, env, defaultDeps()), handleDeliveries(b, env, defaultDeps())]);
+    await Promise.all([
+      invocation('queue deliveries', (e) => handleDeliveries(a, e, defaultDeps())),
+      invocation('queue deliveries', (e) => handleDeliveries(b, e, defaultDeps())),
+    ]);
 
     const rows = await rowsOf(order);
     expect(rows.map((r) => `${r.vendor}:${r.state}:${r.attempts}`)).toEqual(
@@ -175,9 +192,9 @@ describe('the same queue message twice at once', () => {
     expect((await postEvents(event)).status).toBe(202);
     await waitFor(async () => (await rowsOf(order)).length === VENDORS.length);
     await Promise.all([
-      runScheduled(env, defaultDeps()),
-      runScheduled(env, defaultDeps()),
-      runScheduled(env, defaultDeps()),
+      invocation('scheduled', (e) => runScheduled(e, defaultDeps())),
+      invocation('scheduled', (e) => runScheduled(e, defaultDeps())),
+      invocation('scheduled', (e) => runScheduled(e, defaultDeps())),
     ]);
     const rows = await settle(order, VENDORS.length);
     expect(rows.find((r) => r.vendor === 'yandex')).toMatchObject({ state: 'delivered', attempts: 1 });

@@ -5,12 +5,12 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretValues } from '../../src/worker/config';
 import type { Env, IngestMessage } from '../../src/worker/env';
-import worker from '../../src/worker/index';
 import { setLogSink } from '../../src/worker/log';
 import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
 import { signOrder } from '../../src/worker/signature';
 import { login } from './admin-helpers';
-import { env, fakes, makeEvent, ORIGIN, orderId, S2S_TOKEN, waitFor } from './helpers';
+import { env, fakes, invocation, makeEvent, ORIGIN, orderId, S2S_TOKEN, waitFor } from './helpers';
+import worker from './limited-entry';
 
 const BASE = 'https://relay.shop.example';
 const logs: string[] = [];
@@ -385,7 +385,7 @@ describe('secrets never leak; logs mask emails and phones', () => {
     expect(posted.res.status).toBe(202);
     const rows = await waitFor(
       async () => {
-        await runScheduled(env, defaultDeps());
+        await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
         const { results } = await env.DB.prepare(`SELECT vendor, state FROM deliveries WHERE order_id = ?1`)
           .bind(order)
           .all<{ vendor: string; state: string }>();
