@@ -80,6 +80,23 @@ describe('D1 queries per invocation', () => {
     );
   });
 
+  it('records a crossed limit once per invocation, and still refuses every later query in it', async () => {
+    let later: unknown = null;
+    await expectViolation(INVOCATION.paid.d1Queries, 1_001, () =>
+      invocation('test: over, then more', async (e) => {
+        await e.DB.batch(Array.from({ length: 1_000 }, () => e.DB.prepare('SELECT 1')));
+        try {
+          await e.DB.prepare('SELECT 1').first();
+        } finally {
+          later = await e.DB.prepare('SELECT 1')
+            .first()
+            .catch((err: unknown) => err);
+        }
+      }),
+    );
+    expect(later).toBeInstanceOf(LimitExceeded);
+  });
+
   it('keeps concurrent invocations apart', async () => {
     takeInvocations();
     await Promise.all(

@@ -1,9 +1,11 @@
 // Fails any workerd test during which a Worker invocation (or a call from test code) crossed a Cloudflare limit
-// (test/limits/layer.ts). With LIMITS_SUMMARY=1 each file also prints the largest counts its invocations reached.
+// (test/limits/layer.ts), with LIMITS_PLAN's per-invocation figures. With LIMITS_SUMMARY=1 each file also prints
+// the largest counts its invocations reached.
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach } from 'vitest';
-import { describe, type Invocation, subrequests, takeInvocations, takeViolations } from './layer';
+import { describe, type Invocation, setPlan, subrequests, takeInvocations, takeViolations } from './layer';
 
+setPlan((env as unknown as Record<string, unknown>).LIMITS_PLAN === 'free' ? 'free' : 'paid');
 const seen: Invocation[] = [];
 
 function failOnViolations(): void {

@@ -2,7 +2,7 @@
 // one invocation of the Cloudflare-limits layer (test/limits/layer.ts) with its env's D1 and queues and the global
 // fetch counted. Whatever the handlers do inside, a crossed limit throws there and fails the running test.
 import worker from '../../src/worker/index';
-import { limitBatch, limitEnv, limitFetch, runInvocation, setPlan } from '../limits/layer';
+import { limitBatch, limitEnv, limitFetch, runInvocation } from '../limits/layer';
 
 export * from '../../src/worker/index';
 
@@ -12,7 +12,6 @@ const real = worker as unknown as Handler;
 
 function prepare<E extends object>(env: E): E {
   limitFetch();
-  setPlan((env as Bindings).LIMITS_PLAN === 'free' ? 'free' : 'paid');
   return limitEnv(env);
 }
 
