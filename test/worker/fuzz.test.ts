@@ -8,7 +8,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Env, IngestMessage } from '../../src/worker/env';
 import { MAX_JSON_DEPTH } from '../../src/worker/http';
-import worker from '../../src/worker/index';
 import { MAX_BROWSER_BODY, MAX_SERVER_BODY } from '../../src/worker/ingest';
 import { call, env, ORIGIN, orderId, postEvents, S2S_TOKEN, waitFor } from './helpers';
 import worker from './limited-entry';
