@@ -71,6 +71,7 @@ describe.skipIf(!ORDERS)('limits bench: the benchmark order lifecycle', () => {
       all.reduce<Invocation | undefined>((best, i) => (!best || pick(i) > pick(best) ? i : best), undefined);
     const mostQueries = top((i) => i.d1Queries);
     const mostSubrequests = top(subrequests);
+    const mostFetches = top((i) => i.external);
     const rejected = (await Promise.all(VENDORS.map((v) => fakes.received(v))))
       .flat()
       .filter((r) => !r.accepted).length;
@@ -84,6 +85,7 @@ describe.skipIf(!ORDERS)('limits bench: the benchmark order lifecycle', () => {
         d1QueriesPerEvent: queries / events,
         maxD1Queries: { value: mostQueries?.d1Queries ?? 0, in: mostQueries?.label ?? '' },
         maxSubrequests: { value: mostSubrequests ? subrequests(mostSubrequests) : 0, in: mostSubrequests?.label ?? '' },
+        maxFetches: { value: mostFetches?.external ?? 0, in: mostFetches?.label ?? '' },
         vendorRequestsRefused: rejected,
         settled: missing === 0,
         violations: violations.map(describeViolation),
