@@ -1,23 +1,26 @@
-// Builds the thank-you-page snippet (dist/s.js, and dist/s.debug.js with logging) and embeds both in the
-// Worker (src/worker/generated/client.ts) so it can serve them with an ETag; and the operator page's script and
-// stylesheet (src/worker/admin/client/), minified into src/worker/generated/admin.ts for the page to inline.
-// Run: node build.mjs
+// Builds the thank-you-page snippet (dist/s.js, and dist/s.debug.js with logging) and the every-page one
+// (dist/s.all.js, dist/s.all.debug.js), and embeds them in the Worker (src/worker/generated/client.ts) so it can
+// serve them with an ETag; and the operator page's script and stylesheet (src/worker/admin/client/), minified into
+// src/worker/generated/admin.ts for the page to inline. Run: node build.mjs
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
+// s.js: the thank-you page (orders); s.all.js: every page (browsing), which loads s.js where there is an order.
 const variants = [
-  { out: 'dist/s.js', debug: false },
-  { out: 'dist/s.debug.js', debug: true },
+  { out: 'dist/s.js', entry: 'src/client/index.ts', debug: false },
+  { out: 'dist/s.debug.js', entry: 'src/client/index.ts', debug: true },
+  { out: 'dist/s.all.js', entry: 'src/client/page.ts', debug: false },
+  { out: 'dist/s.all.debug.js', entry: 'src/client/page.ts', debug: true },
 ];
 mkdirSync('dist', { recursive: true });
 mkdirSync('src/worker/generated', { recursive: true });
 const assets = {};
-for (const { out, debug } of variants) {
+for (const { out, entry, debug } of variants) {
   await build({
-    entryPoints: ['src/client/index.ts'],
+    entryPoints: [entry],
     outfile: out,
     bundle: true,
     minify: true,

@@ -26,7 +26,7 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
     if (method !== 'POST') throw allow('POST');
     return ingestServer(request, env, Date.now());
   }
-  if (path === '/s.js' || path === '/s.debug.js') {
+  if (/^\/s(\.all)?(\.debug)?\.js$/.test(path)) {
     if (method !== 'GET' && method !== 'HEAD') throw allow('GET, HEAD');
     return serveClient(request, path) ?? json({ error: 'not_found', message: 'Not built' }, 404);
   }

@@ -27,3 +27,25 @@ describe('dist/s.js', () => {
     expect(code.startsWith('"use strict";(()=>{')).toBe(true);
   });
 });
+
+// The every-page build (browse capture; orders through s.js, which it loads where there is one): ≤ 1,400 bytes.
+const ALL_BUDGET = 1400;
+const all = readFileSync('dist/s.all.js', 'utf8');
+
+describe('dist/s.all.js', () => {
+  it(`is at most ${ALL_BUDGET} bytes gzip -9`, () => {
+    expect(gzipSync(all, { level: 9 }).length).toBeLessThanOrEqual(ALL_BUDGET);
+  });
+
+  it('is built from the current source, and is what the Worker serves', () => {
+    for (const src of ['src/client/page.ts', 'src/client/browse.ts'])
+      expect(statSync('dist/s.all.js').mtimeMs).toBeGreaterThanOrEqual(statSync(src).mtimeMs);
+    expect(CLIENT_ASSETS['/s.all.js']?.code).toBe(all);
+    expect(CLIENT_ASSETS['/s.all.debug.js']?.code).toBe(readFileSync('dist/s.all.debug.js', 'utf8'));
+  });
+
+  it('has no debug output and no dependency code', () => {
+    expect(all).not.toContain('console');
+    expect(all).not.toContain('valibot');
+  });
+});

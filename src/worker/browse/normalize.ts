@@ -18,6 +18,8 @@
 //             "p": [<item>, …] },       and the raw GA4 items / UA products, quantities applied
 //     "d"?: { "email"?, "phone"? },     identity the shop renders on the script tag (data-email, data-phone)
 //     "u"?: { email?, … },              GA4 user_data from the latest gtag('set', 'user_data', {…})
+//     "g"?: [[command, …], …],          the page's gtag() commands in order (the snippet sends these instead of
+//                                       c and u): consent commands without a region, and set user_data
 //     "ids"?: { "sc"? },                eSputnik's visitor cookie
 //     "c"?: { ad_storage?, … },         Consent Mode state, merged in order
 //     "url": "https://…" }              location.href
@@ -49,6 +51,7 @@ export const BrowseEnvelopeSchema = v.object({
   ),
   d: v.optional(v.unknown()),
   u: v.optional(v.unknown()),
+  g: v.optional(v.pipe(v.array(v.unknown()), v.maxLength(200, 'At most 200 gtag commands'))),
   ids: v.optional(v.object({ sc: v.optional(v.unknown()) })),
   c: v.optional(v.unknown()),
   url: v.optional(v.string()),
@@ -116,11 +119,30 @@ function customerOf(x: Raw, d: unknown, u: unknown, sc: unknown): Draft {
   return out;
 }
 
+/**
+ * Consent and user_data from gtag() commands in page order: consent commands merged (those limited to a `region`
+ * are left out: the page's own region is unknown here), and the last user_data set.
+ */
+function fromGtag(commands: readonly unknown[]): { consent: Raw; userData: unknown } {
+  const consent: Raw = {};
+  let userData: unknown;
+  for (const c of commands) {
+    if (!Array.isArray(c)) continue;
+    const [command, a, b] = c;
+    if (command === 'consent' && isObject(b) && b.region === undefined) Object.assign(consent, b);
+    if (command === 'set') userData = (a === 'user_data' ? b : obj(a).user_data) ?? userData;
+  }
+  return { consent, userData };
+}
+
 /** An envelope → unvalidated canonical browse input (`occurred_at` is the Worker's to set). */
 export function fromBrowseEnvelope(body: unknown): Draft {
   const parsed = v.safeParse(BrowseEnvelopeSchema, body);
   if (!parsed.success) invalid('The body is not a valid snippet envelope', toIssues(parsed.issues));
-  const { e, k, d, u, ids, c, url } = parsed.output;
+  const { e, k, d, ids, url } = parsed.output;
+  const g = fromGtag(parsed.output.g ?? []);
+  const c = parsed.output.c ?? g.consent;
+  const u = parsed.output.u ?? g.userData;
   const type = browseTypeOf(e);
   const x = asObject(e);
   if (!type || !isObject(x)) return invalid('Not a browse entry');
