@@ -3,7 +3,7 @@
 // upsert. Unlike orders there is no ledger, no deduplication and no replay: a failed call is retried a bounded
 // number of times through the queue itself, then given up (counted).
 //
-// Pacing. eSputnik allows 350 requests/s on /api/v1/event (docs.yespo.io "Rate limits"), shared with the order
+// Pacing. eSputnik allows 350 requests/s on /api/v1/event (docs/vendors/esputnik.md), shared with the order
 // deliveries. wrangler.toml runs at most MAX_CONCURRENCY = 4 consumer invocations at once, and each one starts at
 // most PER_SECOND = 60 calls a second (call i no earlier than start + i/60 s), with at most IN_FLIGHT = 6 open
 // at a time (the Workers limit of simultaneous outbound connections per invocation). So browse events use at most

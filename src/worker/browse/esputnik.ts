@@ -1,6 +1,5 @@
-// eSputnik / Yespo recommendation events through v1/event: "How to Use v1/event to Transfer Data to the Recommendation
-// System", the second half of https://esputnik.com/en/support/how-send-orders-via-the-api-resource-v1event.
-// Pure, in the vendor style: a canonical browse event in, the request out; a response in, delivered | retry |
+// eSputnik / Yespo recommendation events through v1/event (docs/vendors/esputnik.md "Recommendation (browse)
+// events"). Pure, in the vendor style: a canonical browse event in, the request out; a response in, delivered | retry |
 // rejected out (the order module's classify). One event per call (eSputnik has no real-time batch), HTTP Basic
 // with the API key, every param value a string and nested data JSON-encoded:
 //   page     → pageViewed            page     = {"location": url}
