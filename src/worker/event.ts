@@ -61,6 +61,12 @@ export const ItemSchema = v.object({
   url: Opt(Str(2048)),
   image_url: Opt(Str(2048)),
   tax_rate: Opt(v.pipe(NumberLike, v.minValue(0), v.maxValue(100, 'tax_rate is a percent (0..100)'))),
+  // Where the item was sold and shown (GA4's and MyTracker's item parameters, docs/page-formats.md).
+  affiliation: Opt(Str(256)),
+  index: Opt(v.pipe(NumberLike, v.integer('index is a whole number'), v.minValue(0), v.maxValue(1e6))),
+  list_id: Opt(Str(256)),
+  list_name: Opt(Str(256)),
+  location_id: Opt(Str(256)),
 });
 
 const AppIdsSchema = v.object({

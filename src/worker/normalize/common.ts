@@ -11,10 +11,18 @@ export type Raw = Record<string, unknown>;
 /** A canonical event input, not yet validated: ingest checks it with the one schema. */
 export type Draft = Record<string, unknown>;
 
-/** What the snippet collects beside the entry (envelope `ids`, `c`, `u`). */
-export type Extras = { ids?: { lvid?: unknown; ym?: unknown; vt?: unknown }; consent?: unknown; userData?: unknown };
+/**
+ * What the snippet collects beside the entry (envelope `ids`, `c` / `cs`, `u`, `m`). `model` is GTM's merged data
+ * model of the container before this entry: page-level pushes that name the currency or the customer.
+ */
+export type Extras = {
+  ids?: { lvid?: unknown; ym?: unknown; vt?: unknown };
+  consent?: unknown;
+  userData?: unknown;
+  model?: unknown;
+};
 
-export type FormatName = 'mytracker' | 'ga4' | 'ua';
+export type FormatName = 'mytracker' | 'ga4' | 'ua' | 'classic';
 
 /** One page format: whether an entry is its own, and the canonical event input it means. */
 export type Format = {
@@ -136,8 +144,17 @@ export function categories(levels: unknown[]): string[] | undefined {
   return names.length ? names : undefined;
 }
 
-/** A coupon string as the canonical one-element list. */
-export const coupons = (coupon: unknown): unknown[] | undefined => (absent(coupon) ? undefined : [text(coupon)]);
+/** A coupon string as the canonical list; GTM4WP joins several with ", " (ProductData.php). */
+export function coupons(coupon: unknown): unknown[] | undefined {
+  if (absent(coupon)) return undefined;
+  const c = text(coupon);
+  return typeof c === 'string'
+    ? c
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [c];
+}
 
 type CustomerField = keyof typeof CustomerSchema.entries;
 
@@ -170,20 +187,64 @@ function keepUserData(out: Draft, userData: unknown): void {
 }
 
 /**
- * The canonical customer, weakest source first: visitor ids from cookies, user_data from an earlier
- * gtag('set'), user_data on the push, and the push's own `customer` (canonical names, checked strictly).
- * The first three are page-collected and only kept when valid. Later sources overwrite earlier ones in place,
- * so keys keep the order a chain of spreads would give.
+ * GTM4WP's "customer data in data layer" (duracelltomi/gtm4wp src/Modules/WooCommerce/PageDataLayer.php,
+ * add_customer_data): the logged-in customer's billing details as flat `customerBilling*` keys of a push.
  */
-export function customerOf(field: Fields, extras: Extras): unknown {
+function keepGtm4wpVisitor(out: Draft, push: Raw): void {
+  keepValid(out, 'email', push.customerBillingEmail);
+  keepValid(out, 'phone', push.customerBillingPhone);
+  keepValid(out, 'first_name', push.customerBillingFirstName);
+  keepValid(out, 'last_name', push.customerBillingLastName);
+  keepValid(out, 'city', push.customerBillingCity);
+  keepValid(out, 'country', push.customerBillingCountry);
+}
+
+/**
+ * GTM4WP's `orderData.customer` (ProductData.php, get_raw_order_datalayer): the order's own buyer, so it beats
+ * the logged-in visitor's `customerBilling*`. A guest's customer id is 0: no id.
+ */
+function keepGtm4wpOrder(out: Draft, orderData: Raw): void {
+  const customer = obj(orderData.customer);
+  const billing = obj(customer.billing);
+  if (customer.id !== 0 && customer.id !== '0') keepValid(out, 'id', text(customer.id));
+  keepValid(out, 'email', billing.email);
+  keepValid(out, 'phone', billing.phone);
+  keepValid(out, 'first_name', billing.first_name);
+  keepValid(out, 'last_name', billing.last_name);
+  keepValid(out, 'city', billing.city);
+  keepValid(out, 'country', billing.country);
+}
+
+/** GTM's data model before the entry (envelope `m`); `{}` when the snippet sent none. */
+export const modelOf = (extras: Extras): Raw => obj(extras.model);
+
+/** The currency a page-level push named (MagePal: `{ecommerce: {currencyCode}}` before the order push). */
+export function modelCurrency(extras: Extras): unknown {
+  const ec = obj(modelOf(extras).ecommerce);
+  return text(first(ec.currencyCode, ec.currency, modelOf(extras).transactionCurrency));
+}
+
+/**
+ * The canonical customer, weakest source first: visitor ids from cookies, the page-level pushes before the entry
+ * (GTM's data model: GTM4WP `customerBilling*`), user_data from an earlier gtag('set'), the entry's own
+ * `customerBilling*`, GTM4WP `orderData.customer`, user_data on the push, and the push's own `customer`
+ * (canonical names, checked strictly). All but the last are page-collected and only kept when valid. Later
+ * sources overwrite earlier ones in place, so keys keep the order a chain of spreads would give.
+ */
+export function customerOf(field: Fields, extras: Extras, entry: Raw = {}): unknown {
   const own = field('customer');
   if (!absent(own) && !isObject(own)) return own;
   const ids = obj(extras.ids);
+  const model = modelOf(extras);
   const out: Draft = {};
   keepValid(out, 'lvid', ids.lvid);
   keepValid(out, 'ym_client_id', ids.ym);
   keepValid(out, 'vt_user', ids.vt);
+  keepGtm4wpVisitor(out, model);
+  keepUserData(out, model.user_data);
   keepUserData(out, extras.userData);
+  keepGtm4wpVisitor(out, entry);
+  keepGtm4wpOrder(out, obj(entry.orderData));
   keepUserData(out, field('user_data'));
   return isObject(own) ? copyPresent(out, own) : out;
 }

@@ -7,23 +7,30 @@
 //     "e": <entry>,                   the dataLayer entry as pushed; gtag() `arguments` as an array
 //     "ids": { "lvid"?, "ym"?, "vt"? },  visitor ids: MyTracker lvid (_tmr.getClientID() or cookie tmr_lvid),
 //                                     Yandex ClientID (cookie _ym_uid), VTmarketing (cookie _vt_user)
-//     "c"?: { ad_storage?, … },       Consent Mode state: every gtag('consent', 'default'|'update', {…}) merged in order
+//     "c"?: { ad_storage?, … },       Consent Mode state merged in page order (snippets before `cs`)
+//     "cs"?: [["default"|"update", {…}], …]  every gtag('consent', …) in page order, resolved here by region
 //     "u"?: { email?, … },            GA4 user_data from the latest gtag('set', 'user_data', {…})
+//     "m"?: { … },                    GTM's data model of the entry's container before it (earlier pushes merged)
 //     "url": "https://…",             location.href of the page
 //     "t"?: "<exp>.<sig>" }           the signed-order token (script data-token, or `token` on the push)
 // Page-collected values (ids, c, u) are kept only where valid: a bad cookie never sinks an order.
 import * as v from 'valibot';
 import { toIssues } from '../event';
 import { HttpError } from '../http';
+import { classic } from './classic';
 import { type Draft, type Extras, type FormatName, invalid, isObject, type Raw } from './common';
+import { type Place, resolveConsent } from './consent';
 import { ga4 } from './ga4';
 import { mytracker } from './mytracker';
 import { ua } from './ua';
 
 export type { Draft, Extras, FormatName } from './common';
 
-/** First match wins: UA before GA4, since GTM's UA setups push `{event: 'purchase', ecommerce: {purchase: …}}`. */
-const FORMATS = [mytracker, ua, ga4] as const;
+/**
+ * First match wins: UA before GA4, since GTM's UA setups push `{event: 'purchase', ecommerce: {purchase: …}}`; the
+ * classic keys before GA4, since MagePal pushes them under `event: 'purchase'`.
+ */
+const FORMATS = [mytracker, ua, classic, ga4] as const;
 
 export const EnvelopeSchema = v.object({
   v: v.literal(1, 'v: only envelope version 1 is known'),
@@ -32,7 +39,9 @@ export const EnvelopeSchema = v.object({
     v.object({ lvid: v.optional(v.unknown()), ym: v.optional(v.unknown()), vt: v.optional(v.unknown()) }),
   ),
   c: v.optional(v.unknown()),
+  cs: v.optional(v.unknown()),
   u: v.optional(v.unknown()),
+  m: v.optional(v.unknown()),
   url: v.optional(v.string()),
   t: v.optional(v.string()),
 });
@@ -70,13 +79,13 @@ export function fromDataLayerEntry(entry: unknown, extras: Extras = {}): { forma
   const format = FORMATS.find((f) => f.matches(x));
   if (!format) {
     invalid(
-      `Not an order entry (event ${JSON.stringify(x.event ?? null)}): expected mt_order, mt_refund, purchase, refund or ecommerce.purchase / ecommerce.refund`,
+      `Not an order entry (event ${JSON.stringify(x.event ?? null)}): expected mt_order, mt_refund, purchase, refund, ecommerce.purchase / ecommerce.refund or transactionId`,
     );
   }
   return { format: format.name, event: format.toEvent(x, extras) };
 }
 
-export function fromBrowserBody(body: unknown): BrowserInput {
+export function fromBrowserBody(body: unknown, place: Place = {}): BrowserInput {
   if (!isObject(body)) throw new HttpError(400, 'invalid_event', 'Body must be a JSON object');
   if (!isEnvelope(body)) {
     const { token, ...event } = body;
@@ -84,7 +93,8 @@ export function fromBrowserBody(body: unknown): BrowserInput {
   }
   const parsed = v.safeParse(EnvelopeSchema, body);
   if (!parsed.success) invalid('The body is not a valid snippet envelope', toIssues(parsed.issues));
-  const { e, ids, c, u, url, t } = parsed.output;
-  const { format, event } = fromDataLayerEntry(e, { ids, consent: c, userData: u });
+  const { e, ids, c, cs, u, m, url, t } = parsed.output;
+  const consent = resolveConsent(cs, place) ?? c;
+  const { format, event } = fromDataLayerEntry(e, { ids, consent, userData: u, model: m });
   return { event, token: t, pageUrl: url, format };
 }

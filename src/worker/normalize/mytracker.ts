@@ -16,6 +16,7 @@ import {
   first,
   invalid,
   list,
+  modelCurrency,
   orderId,
   text,
 } from './common';
@@ -59,10 +60,10 @@ export const mytracker: Format = {
       order_id: orderId(f('order_id'), `${String(entry.event)} order_id`),
       status,
       action_id: f('action_id'),
-      currency: text(first(f('currency_code'), f('currency'))),
+      currency: text(first(f('currency_code'), f('currency'), modelCurrency(extras))),
       coupons: coupons(f('coupon')),
       items: list(f('items')).map(fromMyTrackerItem),
-      customer: customerOf(f, extras),
+      customer: customerOf(f, extras, entry),
       consent: consentOf(extras.consent),
     });
   },

@@ -20,6 +20,7 @@ import {
   first,
   isObject,
   list,
+  modelCurrency,
   obj,
   orderId,
   text,
@@ -45,6 +46,9 @@ export function fromUaProduct(p: Raw): Draft {
     variant: text(p.variant),
     categories: typeof category === 'string' ? categories(category.split('/')) : undefined,
     coupon: text(p.coupon),
+    // Yandex's `position` and `list` (https://yandex.ru/support/metrica/ecommerce/data.html), UA's too.
+    index: p.position,
+    list_name: text(p.list),
   });
 }
 
@@ -60,13 +64,13 @@ export const ua: Format = {
     return compact({
       order_id: orderId(af.id, `ecommerce.${purchase ? 'purchase' : 'refund'}.actionField.id`),
       status: purchase ? 'paid' : 'refunded',
-      currency: text(first(ec.currencyCode, ec.currency)),
+      currency: text(first(ec.currencyCode, ec.currency, modelCurrency(extras))),
       total: af.revenue,
       tax: af.tax,
       shipping: af.shipping,
       coupons: coupons(af.coupon),
       items: list(action.products).map(fromUaProduct),
-      customer: customerOf(fieldsOf(entry), extras),
+      customer: customerOf(fieldsOf(entry), extras, entry),
       consent: consentOf(extras.consent),
     });
   },
