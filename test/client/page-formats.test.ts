@@ -1,12 +1,12 @@
 // Real shops' thank-you pages, read right: each input is what a platform or plugin pushes, written from its own
 // source code or its vendor's documentation (cited above each fixture), sent as the snippet sends it (envelope
-// with `m`, GTM's data model before the entry, and `cs`, the consent commands) → the canonical event ingest stores.
+// with `m`, GTM's data model before the entry, and `g`, the gtag() commands) → the canonical event ingest stores.
 import { describe, expect, it } from 'vitest';
 import { parseEventInput } from '../../src/worker/event';
 import { fromBrowserBody } from '../../src/worker/normalize';
 import { reconcile, tolerance } from '../../src/worker/normalize/revenue';
 
-type Envelope = { e: unknown; m?: unknown; cs?: unknown; u?: unknown };
+type Envelope = { e: unknown; m?: unknown[]; g?: unknown[] };
 
 /** Envelope → what ingest would store. `place` is what request.cf says about the visitor. */
 function stored(envelope: Envelope, place = {}): Record<string, unknown> {
@@ -133,7 +133,7 @@ describe('WooCommerce + GTM4WP', () => {
         },
       },
     };
-    expect(stored({ e: order, m: pageLevel })).toStrictEqual({
+    expect(stored({ e: order, m: [{ 'gtm.start': 1, event: 'gtm.js' }, pageLevel] })).toStrictEqual({
       order_id: '1042',
       status: 'paid',
       currency: 'EUR',
@@ -176,6 +176,7 @@ const EEA_UK_CH = [
 EEA_UK_CH.push('LI', 'LT', 'LU', 'MT', 'NL', 'NO', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'GB', 'CH');
 const WOO_GA_CONSENT = [
   [
+    'consent',
     'default',
     {
       wait_for_update: 500,
@@ -212,21 +213,21 @@ describe('WooCommerce Google Analytics integration', () => {
   });
 
   it('its region-scoped denial applies to a visitor in Germany only', () => {
-    expect(stored({ e: WOO_GA_PURCHASE, cs: WOO_GA_CONSENT }, { country: 'DE' }).consent).toStrictEqual({
+    expect(stored({ e: WOO_GA_PURCHASE, g: WOO_GA_CONSENT }, { country: 'DE' }).consent).toStrictEqual({
       analytics_storage: 'denied',
       ad_storage: 'denied',
       ad_user_data: 'denied',
       ad_personalization: 'denied',
     });
-    expect(stored({ e: WOO_GA_PURCHASE, cs: WOO_GA_CONSENT }, { country: 'US' }).consent).toBeUndefined();
+    expect(stored({ e: WOO_GA_PURCHASE, g: WOO_GA_CONSENT }, { country: 'US' }).consent).toBeUndefined();
   });
 
   it('an update (wp-consent-api.js setCurrentConsentState) wins over the regional default', () => {
     const cs = [
       ...WOO_GA_CONSENT,
-      ['update', { ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' }],
+      ['consent', 'update', { ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' }],
     ];
-    expect(stored({ e: WOO_GA_PURCHASE, cs }, { country: 'AT' }).consent).toStrictEqual({
+    expect(stored({ e: WOO_GA_PURCHASE, g: cs }, { country: 'AT' }).consent).toStrictEqual({
       analytics_storage: 'denied',
       ad_storage: 'granted',
       ad_user_data: 'granted',
@@ -236,17 +237,17 @@ describe('WooCommerce Google Analytics integration', () => {
 
   it('the most specific region wins, whatever the order of the defaults', () => {
     const cs = [
-      ['default', { ad_user_data: 'denied', region: ['US-CA'] }],
-      ['default', { ad_user_data: 'granted', region: ['US'] }],
-      ['default', { ad_user_data: 'denied' }],
+      ['consent', 'default', { ad_user_data: 'denied', region: ['US-CA'] }],
+      ['consent', 'default', { ad_user_data: 'granted', region: ['US'] }],
+      ['consent', 'default', { ad_user_data: 'denied' }],
     ];
-    expect(stored({ e: WOO_GA_PURCHASE, cs }, { country: 'US', region: 'CA' }).consent).toStrictEqual({
+    expect(stored({ e: WOO_GA_PURCHASE, g: cs }, { country: 'US', region: 'CA' }).consent).toStrictEqual({
       ad_user_data: 'denied',
     });
-    expect(stored({ e: WOO_GA_PURCHASE, cs }, { country: 'US', region: 'NY' }).consent).toStrictEqual({
+    expect(stored({ e: WOO_GA_PURCHASE, g: cs }, { country: 'US', region: 'NY' }).consent).toStrictEqual({
       ad_user_data: 'granted',
     });
-    expect(stored({ e: WOO_GA_PURCHASE, cs }, { country: 'FR' }).consent).toStrictEqual({ ad_user_data: 'denied' });
+    expect(stored({ e: WOO_GA_PURCHASE, g: cs }, { country: 'FR' }).consent).toStrictEqual({ ad_user_data: 'denied' });
   });
 });
 
@@ -300,7 +301,9 @@ const YIREO_PURCHASE = {
 
 describe('Magento 2', () => {
   it('MagePal classic keys: currency from the earlier page-level push, transactionTotal as the total', () => {
-    expect(stored({ e: MAGEPAL_ORDER, m: MAGEPAL_PAGE })).toStrictEqual({
+    expect(
+      stored({ e: MAGEPAL_ORDER, m: [MAGEPAL_PAGE, { ...MAGEPAL_ORDER, event: 'gtm.orderComplete' }] }),
+    ).toStrictEqual({
       order_id: '000000042',
       status: 'paid',
       currency: 'EUR',
@@ -430,7 +433,11 @@ describe('GA4 and MyTracker documented pushes', () => {
         items: GA4_ITEMS,
       },
     };
-    expect(stored({ e: purchase, m: reset })).toMatchObject({ order_id: 'T_12345', total: 40.92, currency: 'USD' });
+    expect(stored({ e: purchase, m: [{ ecommerce: { currency: 'EUR', items: [] } }, reset] })).toMatchObject({
+      order_id: 'T_12345',
+      total: 40.92,
+      currency: 'USD',
+    });
   });
 
   it('GA4 refund: full without items, partial with them', () => {
@@ -438,7 +445,11 @@ describe('GA4 and MyTracker documented pushes', () => {
       event: 'refund',
       ecommerce: { currency: 'USD', transaction_id: 'T_12345', value: 30.03, tax: 4.9, shipping: 5.99 },
     };
-    expect(stored({ e: full, m: { ecommerce: null } })).toMatchObject({ status: 'refunded', total: 40.92, items: [] });
+    expect(stored({ e: full, m: [{ ecommerce: null }] })).toMatchObject({
+      status: 'refunded',
+      total: 40.92,
+      items: [],
+    });
     const partial = {
       event: 'refund',
       ecommerce: { currency: 'USD', transaction_id: 'T_12345', value: 30.03, items: GA4_ITEMS },

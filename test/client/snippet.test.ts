@@ -58,16 +58,19 @@ function loadSnippet({
   src = `${RELAY}/s.js`,
   endpoint,
   token,
+  layer,
   code = CODE,
 }: {
   src?: string;
   endpoint?: string;
   token?: string;
+  layer?: string;
   code?: string;
 } = {}): void {
   const script = document.createElement('script');
   script.src = src;
   if (endpoint) script.dataset.endpoint = endpoint;
+  if (layer) script.dataset.layer = layer;
   if (token) script.dataset.token = token;
   Object.defineProperty(document, 'currentScript', { configurable: true, value: script });
   try {
@@ -97,7 +100,17 @@ function stubCookies(): void {
   });
 }
 
+/** The snippet polls for Yandex Metrica's init every 2 s: each test's intervals are cleared after it. */
+let intervals: ReturnType<typeof setInterval>[] = [];
+const realSetInterval = globalThis.setInterval;
+
 beforeEach(() => {
+  intervals = [];
+  vi.stubGlobal('setInterval', (f: () => void, ms: number) => {
+    const id = realSetInterval(f, ms);
+    intervals.push(id);
+    return id;
+  });
   sent = [];
   answers = [];
   localStorage.clear();
@@ -108,6 +121,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  for (const id of intervals) clearInterval(id);
   delete (document as { cookie?: string }).cookie;
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
@@ -165,7 +179,7 @@ const CASES: Case[] = [
   {
     name: "gtag('event', 'purchase')",
     pushIt: () => gtag('event', 'purchase', GA4_PARAMS),
-    raw: ['event', 'purchase', GA4_PARAMS],
+    raw: { ...GA4_PARAMS, event: 'purchase' },
     order: 'G-1',
     status: 'paid',
   },
@@ -173,7 +187,7 @@ const CASES: Case[] = [
   {
     name: "gtag('event', 'refund')",
     pushIt: () => gtag('event', 'refund', { transaction_id: 'G-1' }),
-    raw: ['event', 'refund', { transaction_id: 'G-1' }],
+    raw: { transaction_id: 'G-1', event: 'refund' },
     order: 'G-1',
     status: 'refunded',
   },
@@ -204,7 +218,7 @@ describe.each(CASES)('$name', ({ pushIt, raw, order, status }) => {
     expect(url).toBe(`${RELAY}/o`);
     expect(init).toMatchObject({ method: 'POST', keepalive: true });
     expect(init!.headers).toBeUndefined(); // a string body: text/plain;charset=UTF-8, no preflight
-    expect(body).toStrictEqual({ v: 1, e: raw, ids: {}, url: PAGE, t: 'exp.sig' });
+    expect(body).toStrictEqual({ v: 1, e: raw, ids: {}, g: [], m: [], url: PAGE, t: 'exp.sig' });
     // The Worker understands what the snippet sent.
     const input = fromBrowserBody(body);
     expect(input.event).toMatchObject({ order_id: order, status });
@@ -250,13 +264,15 @@ describe('the envelope', () => {
     loadSnippet();
     gtag('consent', 'update', { ad_storage: 'granted', ad_user_data: 'granted' });
     push(GA4_PURCHASE);
-    expect(sent[0]!.body.c).toStrictEqual({
-      ad_storage: 'granted',
-      analytics_storage: 'denied',
-      ad_user_data: 'granted',
-      wait_for_update: 500,
-    });
-    expect(sent[0]!.body.u).toStrictEqual({ email: 'buyer@example.com' });
+    expect(sent[0]!.body.g).toStrictEqual([
+      [
+        'consent',
+        'default',
+        { ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', wait_for_update: 500 },
+      ],
+      ['set', 'user_data', { email: 'buyer@example.com' }],
+      ['consent', 'update', { ad_storage: 'granted', ad_user_data: 'granted' }],
+    ]);
     const input = fromBrowserBody(sent[0]!.body);
     expect(input.event).toMatchObject({
       consent: { ad_storage: 'granted', analytics_storage: 'denied', ad_user_data: 'granted' },
@@ -271,8 +287,10 @@ describe('the envelope', () => {
     gtag('consent', 'update', { ad_storage: 'granted' });
     gtag('set', { user_data: { phone_number: '+420777000111' } });
     loadSnippet();
-    expect(sent[0]!.body.c).toStrictEqual({ ad_storage: 'granted' });
-    expect(sent[0]!.body.u).toStrictEqual({ phone_number: '+420777000111' });
+    expect(fromBrowserBody(sent[0]!.body).event).toMatchObject({
+      consent: { ad_storage: 'granted' },
+      customer: { phone: '+420777000111' },
+    });
   });
 
   it('takes the token from the push over data-token', () => {
@@ -312,6 +330,89 @@ describe('the envelope', () => {
     loadSnippet({ src, endpoint });
     push(MT_ORDER);
     expect(sent.map((s) => s.url)).toStrictEqual([url]);
+  });
+});
+
+// ---- containers and GTM's data model ----
+
+type Containers = Record<string, unknown[] | undefined>;
+const page = win as unknown as Containers & { ym?: { a?: unknown[] } };
+
+describe('containers', () => {
+  afterEach(() => {
+    delete page.dataLayerYM;
+    delete page.shopLayer;
+    delete page.ym;
+  });
+
+  /** The MagePal page (magepal/magento2-google-tag-manager: currency only in the page-level push). */
+  const MAGEPAL = [
+    { ecommerce: { currencyCode: 'EUR' }, pageType: 'checkout_onepage_success', list: 'other' },
+    {
+      event: 'purchase',
+      transactionId: '000000042',
+      transactionTotal: 130,
+      transactionProducts: [{ sku: 'MH01', price: 65, quantity: 2 }],
+    },
+  ];
+
+  it('sends the container pushes before the order, which the Worker merges into GTM’s model', () => {
+    win.dataLayer = [{ 'gtm.start': 1, event: 'gtm.js' }, MAGEPAL[0]];
+    loadSnippet();
+    push(MAGEPAL[1]);
+    expect(sent[0]!.body.m).toStrictEqual([{ 'gtm.start': 1, event: 'gtm.js' }, MAGEPAL[0]]);
+    expect(fromBrowserBody(sent[0]!.body).event).toMatchObject({ order_id: '000000042', currency: 'EUR', total: 130 });
+  });
+
+  it('watches the containers named in data-layer, each with its own model', () => {
+    page.shopLayer = [{ ecommerce: { currencyCode: 'CZK' } }];
+    loadSnippet({ layer: 'shopLayer dataLayerYM' });
+    page.shopLayer!.push(MAGEPAL[1]);
+    page.dataLayerYM!.push({ ecommerce: { purchase: { actionField: { id: 'Y-1' } } } });
+    expect(sent.map((x) => [x.body.m, fromBrowserBody(x.body).event])).toMatchObject([
+      [[{ ecommerce: { currencyCode: 'CZK' } }], { order_id: '000000042', currency: 'CZK' }],
+      [[], { order_id: 'Y-1' }],
+    ]);
+  });
+
+  it('finds the container Yandex Metrica’s init names, even when ym is initialised after the snippet', async () => {
+    // CS-Cart's rus_yandex_metrika add-on: dataLayerYM filled before the counter's init call.
+    page.dataLayerYM = [{ ecommerce: { purchase: { actionField: { id: 98, revenue: 1590 } } } }];
+    loadSnippet();
+    expect(sent).toHaveLength(0);
+    page.ym = { a: [[12345, 'init', { clickmap: true, ecommerce: 'dataLayerYM' }]] };
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(sent.map((x) => fromBrowserBody(x.body).event)).toMatchObject([{ order_id: 98, total: 1590 }]);
+  });
+
+  it('takes ym init `ecommerce: true` as dataLayer, and never wraps a container twice', () => {
+    page.ym = {
+      a: [
+        [1, 'init', { ecommerce: true }],
+        [2, 'init', { ecommerce: 'dataLayer' }],
+      ],
+    };
+    loadSnippet({ layer: 'dataLayer' });
+    push(MT_ORDER);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('1C-Bitrix: the purchase pushed on the checkout page right before the redirect is sent once, resent once', async () => {
+    answers = ['network'];
+    loadSnippet();
+    push({ event: 'purchase', ecommerce: { purchase: { actionField: { id: '57', revenue: '2450' }, products: [] } } });
+    await settle();
+    expect(sent).toHaveLength(1);
+    const body = sent[0]!.body;
+    // The confirmation page pushes nothing: the unacknowledged order goes again from there, once.
+    newPage();
+    loadSnippet();
+    await settle();
+    expect(sent.map((x) => x.body)).toStrictEqual([body]);
+    newPage();
+    loadSnippet();
+    await settle();
+    expect(sent).toHaveLength(0);
   });
 });
 
@@ -522,20 +623,16 @@ describe('delivery: retries, drops and dedup across page views', () => {
     expect(Object.keys(saved).at(-1)).toContain('O-29');
   });
 
-  it('falls back to sendBeacon when fetch is missing or throws, and counts a queued beacon as sent', async () => {
+  it('without fetch, throws nothing into the page and keeps the order for the next page view', async () => {
     vi.stubGlobal('fetch', undefined);
     loadSnippet();
-    push(MT_ORDER);
-    expect(sent.map((s) => [s.via, s.url])).toStrictEqual([['beacon', `${RELAY}/o`]]);
-    vi.stubGlobal('fetch', () => {
-      throw new TypeError('blocked');
-    });
-    push(GA4_PURCHASE);
-    expect(sent.map((s) => s.via)).toStrictEqual(['beacon', 'beacon']);
-    newPage();
-    win.dataLayer = [MT_ORDER, GA4_PURCHASE];
-    loadSnippet();
+    expect(() => push(MT_ORDER)).not.toThrow();
     expect(sent).toHaveLength(0);
+    newPage();
+    stubNetwork();
+    loadSnippet();
+    await settle();
+    expect(sent.map((s) => s.body.e)).toStrictEqual([MT_ORDER]);
   });
 
   it('swallows localStorage quota errors and still dedups within the page', async () => {

@@ -1,5 +1,5 @@
-// Consent Mode as the snippet saw it (envelope `cs`: every gtag('consent', 'default' | 'update', {…}) in page
-// order) resolved for the visitor's place, which only the Worker knows (request.cf). A default with `region`
+// Consent Mode as the snippet saw it (envelope `g`: every gtag() command but events, in page order; the
+// gtag('consent', 'default' | 'update', {…}) ones count) resolved for the visitor's place, which only the Worker knows (request.cf). A default with `region`
 // applies only where the visitor is in one of those ISO 3166 regions, the most specific one winning ("US-CA" over
 // "US" over a default without region); updates then apply in order, wherever the visitor is. Rules and their
 // sources: docs/page-formats.md "Consent".
@@ -34,14 +34,23 @@ export function resolveConsent(commands: unknown, place: Place): Raw | undefined
       }
     }
   };
-  for (const command of commands) {
-    if (!Array.isArray(command) || !isObject(command[1])) continue;
-    if (command[0] === 'default') {
-      const rank = specificity(obj(command[1]), place);
-      if (rank >= 0) set(command[1], rank);
-    }
+  const consent = commands.filter((c) => Array.isArray(c) && c[0] === 'consent' && isObject(c[2]));
+  for (const [, kind, params] of consent) {
+    if (kind !== 'default') continue;
+    const rank = specificity(obj(params), place);
+    if (rank >= 0) set(params, rank);
   }
-  for (const command of commands)
-    if (Array.isArray(command) && command[0] === 'update' && isObject(command[1])) set(command[1], 3);
+  for (const [, kind, params] of consent) if (kind === 'update') set(params, 3);
   return state;
+}
+
+/** GA4 user_data from the latest gtag('set', 'user_data', {…}) or gtag('set', {user_data: {…}}). */
+export function userDataOf(commands: unknown): unknown {
+  let userData: unknown;
+  if (Array.isArray(commands))
+    for (const c of commands) {
+      if (!Array.isArray(c) || c[0] !== 'set') continue;
+      userData = (c[1] === 'user_data' ? c[2] : obj(c[1]).user_data) ?? userData;
+    }
+  return userData;
 }

@@ -7,10 +7,12 @@
 //     "e": <entry>,                   the dataLayer entry as pushed; gtag() `arguments` as an array
 //     "ids": { "lvid"?, "ym"?, "vt"? },  visitor ids: MyTracker lvid (_tmr.getClientID() or cookie tmr_lvid),
 //                                     Yandex ClientID (cookie _ym_uid), VTmarketing (cookie _vt_user)
-//     "c"?: { ad_storage?, … },       Consent Mode state merged in page order (snippets before `cs`)
-//     "cs"?: [["default"|"update", {…}], …]  every gtag('consent', …) in page order, resolved here by region
-//     "u"?: { email?, … },            GA4 user_data from the latest gtag('set', 'user_data', {…})
-//     "m"?: { … },                    GTM's data model of the entry's container before it (earlier pushes merged)
+//     "g"?: [[command, …args], …],   every gtag() command but events, in page order: consent (resolved here
+//                                     by the visitor's region) and user_data come from these
+//     "c"?: { ad_storage?, … },       (snippets before `g`) Consent Mode state merged in page order
+//     "u"?: { email?, … },            (snippets before `g`) GA4 user_data from the latest gtag('set', …)
+//     "m"?: [{…}, …],                 the object pushes of the entry's container before it, in order: merged
+//                                     here into GTM's data model
 //     "url": "https://…",             location.href of the page
 //     "t"?: "<exp>.<sig>" }           the signed-order token (script data-token, or `token` on the push)
 // Page-collected values (ids, c, u) are kept only where valid: a bad cookie never sinks an order.
@@ -19,8 +21,9 @@ import { toIssues } from '../event';
 import { HttpError } from '../http';
 import { classic } from './classic';
 import { type Draft, type Extras, type FormatName, invalid, isObject, type Raw } from './common';
-import { type Place, resolveConsent } from './consent';
+import { type Place, resolveConsent, userDataOf } from './consent';
 import { ga4 } from './ga4';
+import { dataModel } from './model';
 import { mytracker } from './mytracker';
 import { ua } from './ua';
 
@@ -39,7 +42,7 @@ export const EnvelopeSchema = v.object({
     v.object({ lvid: v.optional(v.unknown()), ym: v.optional(v.unknown()), vt: v.optional(v.unknown()) }),
   ),
   c: v.optional(v.unknown()),
-  cs: v.optional(v.unknown()),
+  g: v.optional(v.unknown()),
   u: v.optional(v.unknown()),
   m: v.optional(v.unknown()),
   url: v.optional(v.string()),
@@ -93,8 +96,9 @@ export function fromBrowserBody(body: unknown, place: Place = {}): BrowserInput 
   }
   const parsed = v.safeParse(EnvelopeSchema, body);
   if (!parsed.success) invalid('The body is not a valid snippet envelope', toIssues(parsed.issues));
-  const { e, ids, c, cs, u, m, url, t } = parsed.output;
-  const consent = resolveConsent(cs, place) ?? c;
-  const { format, event } = fromDataLayerEntry(e, { ids, consent, userData: u, model: m });
+  const { e, ids, c, g, u, m, url, t } = parsed.output;
+  const consent = resolveConsent(g, place) ?? c;
+  const userData = userDataOf(g) ?? u;
+  const { format, event } = fromDataLayerEntry(e, { ids, consent, userData, model: dataModel(m) });
   return { event, token: t, pageUrl: url, format };
 }
