@@ -2,14 +2,15 @@
 // queue (sendBatch calls sized to Queues' limits) and answer 202: D1 and the vendors are never on the request path.
 
 import { ingestBrowse, isBrowseBody } from './browse/ingest';
-import { defaultCurrency, type Env, flag, type IngestMessage } from './env';
+import { admitBrowserEvent } from './browser-admission';
+import { defaultCurrency, type Env, type IngestMessage } from './env';
 import type { CanonicalEvent, Context, Issue } from './event';
 import { parseEventInput } from './event';
 import { toCanonicalEvent } from './event-key';
 import { HttpError, json, mediaType, parseJson, readText, requireBearer } from './http';
 import { QUEUES, queueMessageBytes } from './limits';
 import { fromBrowserBody } from './normalize';
-import { verifyOrderToken } from './signature';
+import { placeOf } from './normalize/consent';
 
 export const MAX_SERVER_BODY = 1024 * 1024;
 export const MAX_BROWSER_BODY = 16 * 1024;
@@ -146,7 +147,7 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
   }
   const body = parseJson(await readText(request, MAX_BROWSER_BODY));
   if (isBrowseBody(body)) return ingestBrowse(body, env, now);
-  const input = fromBrowserBody(body);
+  const input = fromBrowserBody(body, placeOf(request));
   const parsed = parseEventInput(input.event);
   if (!parsed.ok)
     throw new HttpError(
@@ -156,13 +157,7 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
       parsed.issues,
     );
   const seconds = Math.floor(now / 1000);
-  if (flag(env.REQUIRE_SIGNATURE)) {
-    // Without a secret no token can be valid: refuse (and never hand crypto an empty key).
-    if (!env.SIGNING_SECRET)
-      throw new HttpError(401, 'invalid_signature', 'Order tokens cannot be checked: SIGNING_SECRET is not set');
-    const check = await verifyOrderToken(env.SIGNING_SECRET, parsed.value.order_id, input.token, seconds);
-    if (!check.ok) throw new HttpError(401, 'invalid_signature', `Order token ${check.reason}`);
-  }
+  const admitted = await admitBrowserEvent(env, parsed.value, input.token, seconds);
   const context: Context = {
     source: 'browser',
     received_at: seconds,
@@ -170,7 +165,7 @@ export async function ingestBrowser(request: Request, env: Env, now: number): Pr
     user_agent: request.headers.get('user-agent') ?? undefined,
     ip: request.headers.get('cf-connecting-ip') ?? undefined,
   };
-  const event = await toCanonicalEvent(parsed.value, dropUndefined(context), defaultCurrency(env));
+  const event = await toCanonicalEvent(admitted, dropUndefined(context), defaultCurrency(env));
   return enqueueEvents(env, [event]);
 }
 

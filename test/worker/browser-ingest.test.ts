@@ -2,11 +2,16 @@
 // event (events.body) has the right status, money, items, visitor ids and consent. Signed orders: the token check
 // itself, ingestBrowser called with REQUIRE_SIGNATURE=true, and the route under the default (false).
 import { describe, expect, it } from 'vitest';
+import { admitBrowserEvent } from '../../src/worker/browser-admission';
 import type { Env } from '../../src/worker/env';
 import type { CanonicalEvent } from '../../src/worker/event';
+import { parseEventInput } from '../../src/worker/event';
 import { HttpError } from '../../src/worker/http';
 import { ingestBrowser } from '../../src/worker/ingest';
-import { signOrder, verifyOrderToken } from '../../src/worker/signature';
+import { type OrderClaims, signOrder, verifyOrderToken } from '../../src/worker/signature';
+
+const PAID: OrderClaims = { status: 'paid', total: '120.00', currency: 'EUR' };
+
 import { env, ORIGIN, orderId, postBrowser, waitFor } from './helpers';
 
 const LVID = '0123456789abcdef0123456789abcdef';
@@ -45,6 +50,8 @@ type Case = {
   name: string;
   entry(id: string): unknown;
   expected: Partial<CanonicalEvent>;
+  /** Refunds come from a page only with the shop's signed token (src/worker/browser-admission.ts). */
+  claims?: OrderClaims;
 };
 
 const CASES: Case[] = [
@@ -66,16 +73,6 @@ const CASES: Case[] = [
       currency: 'RUB',
       items: [{ id: '00912', name: 'Apple', price: 11.9, quantity: 5, tax_rate: 20, categories: ['Fruit'] }],
     },
-  },
-  {
-    name: 'MyTracker mt_refund CANCEL',
-    entry: (id) => ({
-      event: 'mt_refund',
-      status: 'CANCEL',
-      order_id: id,
-      items: [{ item_id: '00912', item_name: 'Apple', quantity: 1 }],
-    }),
-    expected: { status: 'cancelled', currency: 'EUR', items: [{ id: '00912', name: 'Apple', quantity: 1 }] },
   },
   {
     name: 'GA4 purchase object',
@@ -133,6 +130,7 @@ const CASES: Case[] = [
     name: 'GA4 refund without items (full)',
     entry: (id) => ({ event: 'refund', ecommerce: { transaction_id: id, currency: 'USD', value: 30.03 } }),
     expected: { status: 'refunded', currency: 'USD', total: 30.03, items: [] },
+    claims: { status: 'refunded', total: '30.03', currency: 'USD' },
   },
   {
     name: 'UA ecommerce.purchase',
@@ -176,7 +174,8 @@ const CASES: Case[] = [
   {
     name: 'UA ecommerce.refund with products (partial)',
     entry: (id) => ({ ecommerce: { refund: { actionField: { id }, products: [{ id: 'P4567', quantity: 1 }] } } }),
-    expected: { status: 'refunded', items: [{ id: 'P4567', quantity: 1 }] },
+    expected: { status: 'refunded', total: 15.25, items: [{ id: 'P4567', quantity: 1 }] },
+    claims: { status: 'refunded', total: '15.25', currency: 'EUR' },
   },
   {
     name: 'Yandex ecommerce.purchase',
@@ -199,9 +198,11 @@ const CASES: Case[] = [
 ];
 
 describe('POST /o with the snippet envelope', () => {
-  it.each(CASES)('$name → 202 and the canonical event', async ({ entry, expected }) => {
+  it.each(CASES)('$name → 202 and the canonical event', async ({ entry, expected, claims }) => {
     const id = orderId('B');
-    const res = await postBrowser(envelope(entry(id)));
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const signed = claims ? { t: await signOrder(env.SIGNING_SECRET!, id, claims, exp) } : {};
+    const res = await postBrowser(envelope(entry(id), signed));
     expect(res.status).toBe(202);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     const { keys } = await res.json<{ keys: string[] }>();
@@ -294,8 +295,8 @@ describe('signed orders', () => {
   const now = 1_800_000_000;
 
   it('verifies a token for its order until it expires', async () => {
-    const token = await signOrder(SECRET, 'ORD-1', now + 600);
-    expect(await verifyOrderToken(SECRET, 'ORD-1', token, now)).toStrictEqual({ ok: true });
+    const token = await signOrder(SECRET, 'ORD-1', PAID, now + 600);
+    expect(await verifyOrderToken(SECRET, 'ORD-1', token, now)).toStrictEqual({ ok: true, claims: PAID });
     expect(await verifyOrderToken(SECRET, 'ORD-1', token, now + 601)).toStrictEqual({ ok: false, reason: 'expired' });
   });
 
@@ -309,12 +310,17 @@ describe('signed orders', () => {
   });
 
   it("refuses another order's token, a forged signature, a moved expiry and another secret", async () => {
-    const token = await signOrder(SECRET, 'ORD-1', now + 600);
-    const [exp, sig] = token.split('.') as [string, string];
-    const flipped = `${exp}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    const token = await signOrder(SECRET, 'ORD-1', PAID, now + 600);
+    const exp = token.slice(0, token.indexOf('.'));
+    const sig = token.slice(-43);
+    const claims = token.slice(exp.length + 1, -44);
+    const flipped = `${exp}.${claims}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
     expect(await verifyOrderToken(SECRET, 'ORD-2', token, now)).toStrictEqual({ ok: false, reason: 'invalid' });
     expect(await verifyOrderToken(SECRET, 'ORD-1', flipped, now)).toStrictEqual({ ok: false, reason: 'invalid' });
-    expect(await verifyOrderToken(SECRET, 'ORD-1', `${Number(exp) + 1}.${sig}`, now)).toStrictEqual({
+    // The signature covers the expiry and every claim: none can be moved or changed.
+    for (const moved of [`${Number(exp) + 1}.${claims}.${sig}`, `${exp}.${claims.replace('120.00', '1.00')}.${sig}`])
+      expect(await verifyOrderToken(SECRET, 'ORD-1', moved, now)).toStrictEqual({ ok: false, reason: 'invalid' });
+    expect(await verifyOrderToken(SECRET, 'ORD-1', `${Number(exp) + 1}.${claims}.${sig}`, now)).toStrictEqual({
       ok: false,
       reason: 'invalid',
     });
@@ -340,12 +346,12 @@ describe('signed orders', () => {
     const id = orderId('S');
     const exp = Math.floor(Date.now() / 1000) + 600;
     const entry = { event: 'mt_order', ecommerce: { order_id: id, items: [] } };
-    const good = await signOrder(SECRET, id, exp);
+    const good = await signOrder(SECRET, id, PAID, exp);
     expect(await signedIngest(envelope(entry, { t: good }))).toBe(202);
     expect(await signedIngest(envelope(entry))).toBe(401);
-    expect(await signedIngest(envelope(entry, { t: await signOrder(SECRET, id, exp - 1200) }))).toBe(401);
-    expect(await signedIngest(envelope(entry, { t: await signOrder(SECRET, 'OTHER', exp) }))).toBe(401);
-    expect(await signedIngest(envelope(entry, { t: await signOrder('not-the-secret', id, exp) }))).toBe(401);
+    expect(await signedIngest(envelope(entry, { t: await signOrder(SECRET, id, PAID, exp - 1200) }))).toBe(401);
+    expect(await signedIngest(envelope(entry, { t: await signOrder(SECRET, 'OTHER', PAID, exp) }))).toBe(401);
+    expect(await signedIngest(envelope(entry, { t: await signOrder('not-the-secret', id, PAID, exp) }))).toBe(401);
     // A canonical body carries its token beside the fields.
     expect(await signedIngest({ order_id: id, status: 'created', token: good })).toBe(202);
     expect(await signedIngest({ order_id: id, status: 'created' })).toBe(401);
@@ -355,7 +361,7 @@ describe('signed orders', () => {
   // throws DataError in workerd, so this answers 500 instead of 401. Drop `.fails` once ingest.ts checks first.
   it('with REQUIRE_SIGNATURE=true and no SIGNING_SECRET answers 401', async () => {
     const id = orderId('S');
-    const token = await signOrder(SECRET, id, Math.floor(Date.now() / 1000) + 600);
+    const token = await signOrder(SECRET, id, PAID, Math.floor(Date.now() / 1000) + 600);
     expect(
       await signedIngest(envelope({ event: 'mt_order', ecommerce: { order_id: id } }, { t: token }), {
         SIGNING_SECRET: '',
@@ -370,5 +376,47 @@ describe('signed orders', () => {
       envelope({ event: 'mt_order', ecommerce: { order_id: id, items: [] } }, { t: '1.forged' }),
     );
     expect(res.status).toBe(202);
+  });
+
+  it('accepts from a page only what it can know: created and paid; a refund only signed; never cancelled', async () => {
+    const id = orderId('ST');
+    const purchase = { event: 'purchase', ecommerce: { transaction_id: id, value: 10, currency: 'EUR' } };
+    expect((await postBrowser(envelope(purchase))).status).toBe(202);
+    const cancel = { event: 'mt_refund', ecommerce: { order_id: id, status: 'CANCEL' } };
+    const cancelled = await postBrowser(envelope(cancel));
+    expect([cancelled.status, (await cancelled.json<{ error: string }>()).error]).toEqual([400, 'status_not_allowed']);
+    const refund = { event: 'refund', ecommerce: { transaction_id: id, value: 10 } };
+    expect((await postBrowser(envelope(refund))).status).toBe(401);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const signedRefund = await signOrder(
+      env.SIGNING_SECRET!,
+      id,
+      { status: 'refunded', total: '10', currency: 'EUR' },
+      exp,
+    );
+    expect((await postBrowser(envelope(refund, { t: signedRefund }))).status).toBe(202);
+    // A token signed for the order does not make a refund of it, nor the other way round.
+    const signedPaid = await signOrder(env.SIGNING_SECRET!, id, PAID, exp);
+    expect((await postBrowser(envelope(refund, { t: signedPaid }))).status).toBe(401);
+    // An older `exp.sig` token signs no status or total: with signing optional it counts as no token.
+    expect((await postBrowser(envelope(refund, { t: `${exp}.${'A'.repeat(43)}` }))).status).toBe(401);
+  });
+
+  it('a valid token overrules the page: status, total and currency become what the shop signed', async () => {
+    const parsed = parseEventInput({ order_id: 'ORD-9', status: 'created', total: 999, currency: 'USD' });
+    if (!parsed.ok) throw new Error('fixture');
+    const vars = { ...env, SIGNING_SECRET: SECRET, REQUIRE_SIGNATURE: 'false' } as Env;
+    const token = await signOrder(SECRET, 'ORD-9', PAID, now + 600);
+    expect(await admitBrowserEvent(vars, parsed.value, token, now)).toMatchObject({
+      order_id: 'ORD-9',
+      status: 'paid',
+      total: 120,
+      currency: 'EUR',
+    });
+    // Unsigned, the page's own reading stands.
+    expect(await admitBrowserEvent(vars, parsed.value, undefined, now)).toMatchObject({
+      status: 'created',
+      total: 999,
+    });
   });
 });

@@ -7,7 +7,11 @@ import { secretValues } from '../../src/worker/config';
 import type { Env, IngestMessage } from '../../src/worker/env';
 import { setLogSink } from '../../src/worker/log';
 import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
-import { signOrder } from '../../src/worker/signature';
+import { type OrderClaims, signOrder } from '../../src/worker/signature';
+
+/** What the shop signs beside the order id (makeEvent's status, total and currency). */
+const PAID: OrderClaims = { status: 'paid', total: '33.80', currency: 'EUR' };
+
 import { login } from './admin-helpers';
 import { env, fakes, invocation, makeEvent, ORIGIN, orderId, S2S_TOKEN, waitFor } from './helpers';
 import worker from './limited-entry';
@@ -196,11 +200,11 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
   it('refuses a missing, malformed, expired, forged or other-order token with 401, and accepts a valid one', async () => {
     const event = makeEvent();
     const id = String(event.order_id);
-    const valid = await signOrder(secret, id, now() + 600);
+    const valid = await signOrder(secret, id, PAID, now() + 600);
     await expectRefused(hit('/o', browser(event), signed), 401, 'invalid_signature');
     await expectRefused(hit('/o', browser({ ...event, token: 'not-a-token' }), signed), 401, 'invalid_signature');
     await expectRefused(
-      hit('/o', browser({ ...event, token: await signOrder(secret, id, now() - 1) }), signed),
+      hit('/o', browser({ ...event, token: await signOrder(secret, id, PAID, now() - 1) }), signed),
       401,
       'invalid_signature',
     );
@@ -210,12 +214,12 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
       'invalid_signature',
     );
     await expectRefused(
-      hit('/o', browser({ ...event, token: await signOrder('another-secret', id, now() + 600) }), signed),
+      hit('/o', browser({ ...event, token: await signOrder('another-secret', id, PAID, now() + 600) }), signed),
       401,
       'invalid_signature',
     );
     await expectRefused(
-      hit('/o', browser({ ...event, token: await signOrder(secret, `${id}-other`, now() + 600) }), signed),
+      hit('/o', browser({ ...event, token: await signOrder(secret, `${id}-other`, PAID, now() + 600) }), signed),
       401,
       'invalid_signature',
     );
@@ -244,7 +248,7 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
         },
       },
       url: `${ORIGIN}/thanks`,
-      t: await signOrder(secret, order, now() + 600),
+      t: await signOrder(secret, order, PAID, now() + 600),
     };
     const viaEnvelope = await hit('/o', browser(envelope), signed);
     expect(viaEnvelope.res.status, viaEnvelope.body).toBe(202);
@@ -253,7 +257,12 @@ describe('signed orders (REQUIRE_SIGNATURE=true)', () => {
 
   it('refuses everything when the signing secret is missing', async () => {
     const event = makeEvent();
-    const token = await signOrder(env.SIGNING_SECRET!, String(event.order_id), Math.floor(Date.now() / 1000) + 600);
+    const token = await signOrder(
+      env.SIGNING_SECRET!,
+      String(event.order_id),
+      PAID,
+      Math.floor(Date.now() / 1000) + 600,
+    );
     await expectRefused(
       hit('/o', browser({ ...event, token }), { ...signed, SIGNING_SECRET: '' }),
       401,

@@ -8,6 +8,13 @@ import { isObject, obj, type Raw } from './common';
 /** Where the visitor is: ISO 3166-1 country ("AT") and the subdivision code without the country ("CA"), if known. */
 export type Place = { country?: string; region?: string };
 
+/** The visitor's place as Cloudflare geolocates it (request.cf.country, request.cf.regionCode). */
+export function placeOf(request: Request): Place {
+  const cf = (request as { cf?: { country?: unknown; regionCode?: unknown } }).cf;
+  const text = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined);
+  return { country: text(cf?.country), region: text(cf?.regionCode) };
+}
+
 /** 0 = applies everywhere, 1 = the visitor's country, 2 = its subdivision, -1 = not here. */
 function specificity(params: Raw, place: Place): number {
   if (!Array.isArray(params.region)) return 0;
