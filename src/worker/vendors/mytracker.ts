@@ -16,16 +16,21 @@ export type MyTrackerConfig = { baseUrl: string; appId: string; token: string; b
 type MyTrackerItem = {
   item_id: string;
   item_name: string;
+  affiliation?: string;
   price?: number;
   discount?: number;
   coupon?: string;
   tax?: number;
+  index?: number;
   item_brand?: string;
   item_variant?: string;
+  item_list_id?: string;
+  item_list_name?: string;
   item_category1?: string;
   item_category2?: string;
   item_category3?: string;
   item_category4?: string;
+  location_id?: string;
   quantity: number;
 };
 type MyTrackerOrder = {
@@ -64,6 +69,11 @@ function toItem(i: Item): MyTrackerItem {
   return {
     item_id: i.id,
     item_name: i.name ?? i.id,
+    affiliation: i.affiliation || undefined,
+    index: i.index,
+    item_list_id: i.list_id || undefined,
+    item_list_name: i.list_name || undefined,
+    location_id: i.location_id || undefined,
     quantity: Math.max(1, Math.round(i.quantity)),
     price: i.price,
     discount: i.discount,
