@@ -57,7 +57,8 @@ export async function verifyOrderToken(
   if (!m) return { ok: false, reason: 'malformed' };
   const exp = Number(m[1]);
   if (exp < now) return { ok: false, reason: 'expired' };
-  const claims: OrderClaims = { status: m[2] as SignedStatus, total: m[3]!, currency: m[4]! };
+  const [, , status, total = '', currency = ''] = m;
+  const claims: OrderClaims = { status: status as SignedStatus, total, currency };
   const expected = await signOrder(secret, orderId, claims, exp);
   let diff = expected.length ^ token.length;
   for (let i = 0; i < Math.min(expected.length, token.length); i++)

@@ -35,7 +35,7 @@ const Ga4Shape = v.object({
  * A GA4 item; MyTracker's share the names. `price` is the unit price after `discount`, which is per unit. GA4 numbers
  * its categories item_category, item_category2..5 and MyTracker item_category1..4: one list reads both.
  */
-export function fromGa4Item(i: Raw, reading: PriceReading = 'net'): Draft {
+function ga4Item(i: Raw, reading: PriceReading): Draft {
   const { price, discount } = netPrice(i, reading);
   return compact({
     id: text(first(i.item_id, i.item_name)),
@@ -61,6 +61,9 @@ export function fromGa4Item(i: Raw, reading: PriceReading = 'net'): Draft {
     location_id: text(i.location_id),
   });
 }
+
+/** One argument only, so it can be passed to `map` as it is. */
+export const fromGa4Item = (i: Raw): Draft => ga4Item(i, 'net');
 
 /**
  * WooCommerce statuses (GTM4WP `orderData.attributes.status`): GTM4WP pushes the purchase for processing, on-hold
@@ -103,7 +106,7 @@ export const ga4: Format = {
       tax,
       shipping,
       coupons: coupons(f('coupon')),
-      items: items.map((i) => fromGa4Item(i, reading)),
+      items: items.map((i) => ga4Item(i, reading)),
       customer: customerOf(f, extras, entry),
       consent: consentOf(extras.consent),
     });
