@@ -28,25 +28,16 @@ const Id = (max: number) =>
     v.maxLength(max),
     v.check((s) => !LONE_SURROGATE.test(s), 'Must be valid Unicode text (no lone surrogate)'),
   );
+/** Shops render empty template variables: '' and null mean "absent". */
+const blankToUndefined = (x: unknown): unknown => (x === '' || x === null ? undefined : x);
+
 /**
- * Empty strings and null mean "absent": shops render empty template variables. This is `v.optional(schema)` that
- * also takes '' and null for undefined: the same results and issues as the composed
- * optional(pipe(unknown(), transform(blank → undefined), optional(schema))), written as one custom schema
- * (https://valibot.dev/guides/extend-valibot; v.fallback is built the same way) because the composed form ran five
- * schema steps per field, a fifth of an event's validation time. Its type is v.optional's: only the input side is
- * narrower than what is accepted, and nothing reads that.
+ * `v.optional(schema)` that also takes '' and null as absent, from valibot's public API: the outer optional lets
+ * the key be missing, the transform turns a blank into undefined, and the inner optional lets that through. Any
+ * other value is validated by `schema` with its own issues (a bad value refuses the event; it is not dropped).
  */
-function Opt<T extends v.GenericSchema>(schema: T): v.OptionalSchema<T, undefined> {
-  return v._standardSchema({
-    ...v.optional(schema),
-    '~run'(dataset, config): v.OutputDataset<v.InferOutput<T> | undefined, v.InferIssue<T>> {
-      const x = dataset.value;
-      if (x === undefined || x === '' || x === null) return { typed: true, value: undefined };
-      // T is generic here, so TypeScript only sees GenericSchema's unknown output.
-      return schema['~run'](dataset, config) as v.OutputDataset<v.InferOutput<T>, v.InferIssue<T>>;
-    },
-  });
-}
+const Opt = <T extends v.GenericSchema>(schema: T) =>
+  v.optional(v.pipe(v.unknown(), v.transform(blankToUndefined), v.optional(schema)));
 
 export const ItemSchema = v.object({
   id: Id(128),
