@@ -3,12 +3,13 @@ import { handleAdmin } from './admin';
 import { serveClient } from './assets';
 import { handleBrowse } from './browse/consumer';
 import type { BrowseMessage } from './browse/event';
+import { secretValues } from './config';
 import { demoPage } from './demo';
 import { type DeliveryMessage, type Env, flag, type IngestMessage } from './env';
 import { health } from './health';
 import { errorResponse, HttpError, json } from './http';
 import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
-import { log } from './log';
+import { log, setLogSecrets } from './log';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
 
 const allow = (methods: string) =>
@@ -38,6 +39,7 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
 
 export default {
   async fetch(request, env): Promise<Response> {
+    setLogSecrets(secretValues(env));
     const url = new URL(request.url);
     // Error answers to the browser carry CORS headers so the snippet can read the status.
     const origin = url.pathname === '/o' ? allowedOrigin(request, env) : null;
@@ -56,6 +58,7 @@ export default {
   },
 
   async queue(batch, env): Promise<void> {
+    setLogSecrets(secretValues(env));
     const deps = defaultDeps();
     if (batch.queue.startsWith('order-relay-ingest'))
       return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
@@ -69,6 +72,7 @@ export default {
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {
+    setLogSecrets(secretValues(env));
     ctx.waitUntil(runScheduled(env, defaultDeps()));
   },
 } satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage | BrowseMessage>;

@@ -1,5 +1,6 @@
-// Structured logs, one JSON line each. Emails and phones are masked wherever they appear; secrets are never
-// passed in (callers log names and ids, not credentials), and `redactSecrets` guards vendor texts.
+// Structured logs, one JSON line each. Emails and phones are masked wherever they appear. Callers log names and
+// ids, not credentials, but a vendor's answer or an error message may echo one: every line is also redacted of the
+// deployment's secret values (setLogSecrets, called by each entry point).
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,8 +18,19 @@ export function maskPii(text: string): string {
 
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('[secret]');
+  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join('[secret]');
   return out;
+}
+
+let secrets: readonly string[] = [];
+let secretsKey = '';
+/** The secret values to redact from every line, as given and as they appear inside a JSON string; longest first. */
+export function setLogSecrets(values: readonly string[]): void {
+  const key = values.join('\n');
+  if (key === secretsKey) return;
+  secretsKey = key;
+  const forms = new Set(values.flatMap((s) => (s ? [s, JSON.stringify(s).slice(1, -1)] : [])));
+  secrets = [...forms].sort((a, b) => b.length - a.length);
 }
 
 let sink: (line: string) => void = (line) => console.log(line);
@@ -28,5 +40,6 @@ export function setLogSink(next: (line: string) => void): void {
 }
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  sink(maskPii(JSON.stringify({ level, msg, ...fields })));
+  // Secrets first: masking an email inside one would hide it from the redaction.
+  sink(maskPii(redactSecrets(JSON.stringify({ level, msg, ...fields }), secrets)));
 }
