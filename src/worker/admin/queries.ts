@@ -5,7 +5,6 @@ import type { CanonicalEvent, Status } from '../event';
 import type { DeliveryRow, DeliveryState } from '../store';
 
 export const STATES: readonly DeliveryState[] = ['delivered', 'pending', 'retry', 'skipped', 'rejected', 'dead'];
-export const FAILING_STATES: readonly DeliveryState[] = ['retry', 'dead', 'rejected'];
 
 export type StateCount = { vendor: string; state: DeliveryState; n: number };
 
