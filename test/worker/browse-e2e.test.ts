@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dayOf } from '../../src/worker/browse/counts';
 import type { ESputnikBrowseEvent } from '../fakes/esputnik.d.mts';
+import { login } from './admin-helpers';
 import { call, env, fakes, ORIGIN, postBrowser, waitFor } from './helpers';
 
 const PAGE = 'https://shop.example/p/green-apple';
@@ -179,5 +180,15 @@ describe('browse events end to end', () => {
     );
     const unauthorized = await call('/admin/api/browse');
     expect(unauthorized.status).toBe(401);
+
+    // The operator page shows the same counters: today's page row, its delivered column.
+    const { cookie } = await login();
+    const page = await (await call('/admin', { headers: { cookie } })).text();
+    const section = page.slice(page.indexOf('id="browse"'));
+    expect(section).toContain('Browse events to eSputnik');
+    const row = new RegExp(
+      `<td class="nowrap">${today}</td><td><span class="tag">page</span></td><td class="num">(\\d+)</td>`,
+    );
+    expect(Number(row.exec(section)?.[1])).toBeGreaterThan(before);
   });
 });

@@ -205,12 +205,13 @@ type DashboardOptions = {
 
 async function renderDashboard(ctx: Ctx, auth: Auth, opts: DashboardOptions, status = 200): Promise<Response> {
   const { env, now } = ctx;
-  const [health, day, week, latest, found] = await Promise.all([
+  const [health, day, week, latest, found, browse] = await Promise.all([
     evaluateHealth(env, now),
     counts(env, '24h', now),
     counts(env, '7d', now),
     events(env, 25, undefined, opts.reveal),
     opts.order ? ledger(env, opts.order, opts.reveal, now) : Promise.resolve(undefined),
+    browseCounts(env.DB, 7, now).then((b) => b.rows),
   ]);
   const enabled = new Set(enabledVendors(env).map((e) => e.vendor.name));
   const model: PageModel = {
@@ -239,6 +240,7 @@ async function renderDashboard(ctx: Ctx, auth: Auth, opts: DashboardOptions, sta
     notice: opts.notice,
     check: opts.check,
     preview: opts.preview,
+    browse,
   };
   return page((n) => dashboardPage(model, n), status);
 }

@@ -1,6 +1,7 @@
 // The operator page, rendered by the Worker: no framework, no CDN, one inline stylesheet and one small inline
 // script, both under a per-response CSP nonce (their sources are in src/worker/admin/client/, built by build.mjs).
 // Every action is a plain form POST carrying the session's CSRF token, so the page works without JavaScript.
+import { BROWSE_OUTCOMES, type BrowseCountRow } from '../browse/counts';
 import { ADMIN_CSS, ADMIN_SCRIPT } from '../generated/admin';
 import type { Health } from '../health';
 import type { DeliveryState } from '../store';
@@ -34,6 +35,8 @@ export type PageModel = {
   notice?: Notice;
   check?: CheckResult;
   preview?: { input: string; result?: Preview; error?: Notice };
+  /** Browse-event counters of the last days (src/worker/browse): per day, type and outcome. */
+  browse?: BrowseCountRow[];
 };
 
 const STATE_LABEL: Record<DeliveryState, string> = {
@@ -181,6 +184,25 @@ function eventsTable(m: PageModel): Html {
     </tr>`,
     )}
   </tbody></table></div>`;
+}
+
+/** One row per day and browse-event type, one column per outcome. */
+function browseSection(m: PageModel): Html {
+  const rows = new Map<string, Record<string, number>>();
+  for (const r of m.browse ?? []) {
+    const key = `${r.day} ${r.type}`;
+    rows.set(key, { ...rows.get(key), [r.outcome]: r.n });
+  }
+  const body = rows.size
+    ? html`<div class="scroll"><table class="events"><thead><tr><th>Day (UTC)</th><th>Event</th>${BROWSE_OUTCOMES.map((o) => html`<th class="num">${o.replace('_', ' ')}</th>`)}</tr></thead><tbody>
+    ${[...rows].map(([key, n]) => {
+      const [day, type] = key.split(' ');
+      return html`<tr><td class="nowrap">${day}</td><td><span class="tag">${type}</span></td>${BROWSE_OUTCOMES.map((o) => html`<td class="num">${n[o] ?? '—'}</td>`)}</tr>`;
+    })}
+  </tbody></table></div>`
+    : html`<p class="muted">No browse events in the last 7 days. They come from <code>/s.all.js</code> on the shop's pages.</p>`;
+  return html`<section class="card" id="browse"><div class="section-head"><h2>Browse events to eSputnik</h2><a class="small" href="/admin/api/browse?days=7">JSON</a></div>${body}
+  <p class="muted small">Counters only: no browse event is stored. "retry" counts tries put back on the queue, not events.</p></section>`;
 }
 
 function ledgerView(m: PageModel, l: Ledger): Html {
@@ -439,7 +461,7 @@ export function dashboardPage(m: PageModel, nonce: string): string {
     html`
   <header class="top">
     <a class="brand" href="${m.reveal ? '/admin?reveal=1' : '/admin'}">${LOGO} order-relay <span class="muted">operator</span></a>
-    <nav><a href="#overview">Overview</a><a href="#order">Orders</a><a href="#events">Latest events</a><a href="#preview">Preview</a></nav>
+    <nav><a href="#overview">Overview</a><a href="#order">Orders</a><a href="#events">Latest events</a><a href="#browse">Browse</a><a href="#preview">Preview</a></nav>
     <span class="spacer"></span>
     <a class="toggle ${m.reveal ? 'on' : ''}" href="${m.order ? toggle : revealHref}" title="Emails, phones and IPs are masked unless revealed">${m.reveal ? 'PII shown · hide' : 'PII masked · show'}</a>
     <form class="inline" method="post" action="/admin/logout">${hidden(m)}<button class="small">Log out</button></form>
@@ -455,6 +477,7 @@ export function dashboardPage(m: PageModel, nonce: string): string {
     </section>
     ${orderSection(m)}
     <section class="card" id="events"><div class="section-head"><h2>Latest events</h2><a class="small" href="/admin/api/events?limit=100${revealQuery(m.reveal)}">JSON</a></div>${eventsTable(m)}</section>
+    ${browseSection(m)}
     ${previewSection(m)}
     <footer class="muted small">order-relay · <a href="/health">/health</a>${m.expires ? html` · session ends <time datetime="${iso(m.expires * 1000)}">${utc(m.expires * 1000)}</time>` : ''}</footer>
   </main>`,
