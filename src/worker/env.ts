@@ -15,6 +15,8 @@ interface OptionalVars {
   MYTRACKER_BATCH?: string;
   YANDEX_BATCH?: string;
   YANDEX_MAX_ROWS?: string;
+  /** `true`: one `meter` log line per invocation with D1 and queue counts (src/worker/meter.ts; npm run soak). */
+  METER?: string;
 }
 
 /** Typed from .dev.vars.example, but a deployment may leave any of them unset (a vendor without them is off). */

@@ -10,6 +10,7 @@ import { health } from './health';
 import { errorResponse, HttpError, json } from './http';
 import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
 import { log, setLogSecrets } from './log';
+import { withMeter } from './meter';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
 
 const allow = (methods: string) =>
@@ -37,7 +38,7 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
   throw new HttpError(404, 'not_found', `No route for ${path}`);
 }
 
-export default {
+export default withMeter({
   async fetch(request, env): Promise<Response> {
     setLogSecrets(secretValues(env));
     const url = new URL(request.url);
@@ -75,4 +76,4 @@ export default {
     setLogSecrets(secretValues(env));
     ctx.waitUntil(runScheduled(env, defaultDeps()));
   },
-} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage | BrowseMessage>;
+} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage | BrowseMessage>);

@@ -16,6 +16,8 @@ export interface ReceivedRecord {
   /** Set for injected failures: 'failNext' | 'afterProcessing' | 'random' | 'down'. */
   injected?: string;
   summary?: string;
+  /** The rate-limit rule that answered 429 (rate-limit mode). */
+  throttled?: string;
   at: number;
 }
 
@@ -46,7 +48,29 @@ export interface Fake<A = unknown> {
   down(on?: boolean, opts?: { status?: number; refuse?: boolean; retryAfter?: number }): this;
   reset(): this;
   observe(fn: (record: ReceivedRecord) => void): () => void;
+  /** Opt-in rate-limit mode: 429 + Retry-After past the vendor's limits; `overrides` = { [rule name]: max }. */
+  rateLimits(on?: boolean, overrides?: Record<string, number>): this;
+  /** 429s answered by the rate-limit mode since the last reset. */
+  throttled: number;
+  readonly limits: readonly RateRule[];
 }
+
+/** Requests per sliding window, or parallel requests in flight; `key` names the bucket (null: rule not applicable). */
+export interface RateRule {
+  name: string;
+  max: number;
+  windowMs?: number;
+  parallel?: boolean;
+  key?: (record: ReceivedRecord) => string | null | undefined;
+}
+
+export function createLimiter(rules: readonly RateRule[]): {
+  clear(): void;
+  admit(
+    record: ReceivedRecord,
+    now: number,
+  ): { ok: true; done(): void } | { ok: false; rule: string; retryAfter: number };
+};
 
 export function json(
   status: number,

@@ -60,11 +60,13 @@ export function loggablePath(url) {
  * ctx = { request, url, method, path, query, headers, body, bytes, accept(entry), reject(error), drop(), summary(s) }.
  * `errorBody(status)` is the vendor's own error body for injected failures.
  */
-export function createFakeBase({ name, process, errorBody, onReset = () => {} }) {
+export function createFakeBase({ name, process, errorBody, onReset = () => {}, limits = [] }) {
   let failQueue = [];
   let rate = { rate: 0 };
   let isDown = null;
   const observers = new Set();
+  /** Opt-in rate-limit mode (rateLimits()): null = off, as every existing test expects. */
+  let limiter = null;
 
   const fake = {
     name,
@@ -91,7 +93,21 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
       failQueue = [];
       rate = { rate: 0 };
       isDown = null;
+      limiter?.clear();
+      fake.throttled = 0;
       onReset();
+      return fake;
+    },
+    /** 429s answered by the rate-limit mode. */
+    throttled: 0,
+    /** The vendor's own limits (see each fake's LIMITS), for reports. */
+    limits,
+    /**
+     * Rate-limit mode: answer 429 + Retry-After past the vendor's documented limits (sliding windows of admitted
+     * requests, and parallel requests in flight). Off by default. `overrides` = { [rule name]: max } changes a figure.
+     */
+    rateLimits(on = true, overrides = {}) {
+      limiter = on ? createLimiter(limits.map((r) => ({ ...r, max: overrides[r.name] ?? r.max }))) : null;
       return fake;
     },
     /** Subscribe to finished records (used by the HTTP server's log); returns an unsubscribe function. */
@@ -145,51 +161,116 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {} })
         if (isDown.refuse) return refuse('down');
         return finish(failure(isDown, 'down'));
       }
-      const planned = failQueue.shift();
-      if (planned && !planned.afterProcessing) {
-        if (planned.delayMs) await sleep(planned.delayMs, request.signal);
-        if (planned.refuse) return refuse('failNext');
-        return finish(failure(planned, 'failNext'));
+      const admission = limiter?.admit(record, Date.now());
+      if (admission && !admission.ok) {
+        fake.throttled++;
+        record.throttled = admission.rule;
+        return finish(failure({ status: 429, retryAfter: admission.retryAfter }, `rate limit ${admission.rule}`));
       }
-      if (!planned && rate.rate > 0 && rate.rng() < rate.rate) {
-        if (rate.refuseShare > 0 && rate.rng() < rate.refuseShare) return refuse('random');
-        const status = rate.statuses[Math.floor(rate.rng() * rate.statuses.length) % rate.statuses.length];
-        return finish(failure({ status, retryAfter: rate.retryAfter }, 'random'));
+      try {
+        return await processAdmitted();
+      } finally {
+        admission?.done();
       }
 
-      const ctx = {
-        request,
-        url,
-        bytes,
-        record,
-        method: request.method,
-        path: url.pathname,
-        query: record.query,
-        headers: request.headers,
-        body: record.body,
-        accept(entry) {
-          fake.accepted.push(entry);
-          record.accepted = true;
-        },
-        reject(error) {
-          record.error = error;
-        },
-        summary(s) {
-          record.summary = s;
-        },
-      };
-      const reply = await process(ctx);
-      if (reply.status >= 400 && !record.error) record.error = JSON.stringify(reply.body);
-      if (planned) {
-        // afterProcessing: the vendor stored it, then the answer was lost/failed.
-        if (planned.delayMs) await sleep(planned.delayMs, request.signal);
-        if (planned.refuse) return refuse('afterProcessing');
-        return finish(failure(planned, 'afterProcessing'));
+      async function processAdmitted() {
+        const planned = failQueue.shift();
+        if (planned && !planned.afterProcessing) {
+          if (planned.delayMs) await sleep(planned.delayMs, request.signal);
+          if (planned.refuse) return refuse('failNext');
+          return finish(failure(planned, 'failNext'));
+        }
+        if (!planned && rate.rate > 0 && rate.rng() < rate.rate) {
+          if (rate.refuseShare > 0 && rate.rng() < rate.refuseShare) return refuse('random');
+          const status = rate.statuses[Math.floor(rate.rng() * rate.statuses.length) % rate.statuses.length];
+          return finish(failure({ status, retryAfter: rate.retryAfter }, 'random'));
+        }
+
+        const ctx = {
+          request,
+          url,
+          bytes,
+          record,
+          method: request.method,
+          path: url.pathname,
+          query: record.query,
+          headers: request.headers,
+          body: record.body,
+          accept(entry) {
+            fake.accepted.push(entry);
+            record.accepted = true;
+          },
+          reject(error) {
+            record.error = error;
+          },
+          summary(s) {
+            record.summary = s;
+          },
+        };
+        const reply = await process(ctx);
+        if (reply.status >= 400 && !record.error) record.error = JSON.stringify(reply.body);
+        if (planned) {
+          // afterProcessing: the vendor stored it, then the answer was lost/failed.
+          if (planned.delayMs) await sleep(planned.delayMs, request.signal);
+          if (planned.refuse) return refuse('afterProcessing');
+          return finish(failure(planned, 'afterProcessing'));
+        }
+        return finish(reply);
       }
-      return finish(reply);
     },
   };
   return fake;
+}
+
+/**
+ * Sliding windows over admitted requests plus parallel requests in flight. A rule: { name, max, windowMs, key }
+ * (requests per window) or { name, max, parallel: true, key }; `key(record)` names its bucket (e.g. the endpoint or
+ * the API key), or null when the rule does not apply to this request.
+ */
+export function createLimiter(rules) {
+  const buckets = new Map(); // `${rule}\u0000${key}` → admitted times (window) or { n } (parallel)
+  return {
+    clear: () => buckets.clear(),
+    admit(record, now) {
+      const taken = [];
+      for (const rule of rules) {
+        const key = rule.key ? rule.key(record) : '';
+        if (key === null || key === undefined) continue;
+        const id = `${rule.name}\u0000${key}`;
+        if (rule.parallel) {
+          const b = buckets.get(id) ?? { n: 0 };
+          buckets.set(id, b);
+          if (b.n >= rule.max) return { ok: false, rule: rule.name, retryAfter: 1 };
+          taken.push(() => b.n++);
+          continue;
+        }
+        const times = buckets.get(id) ?? [];
+        buckets.set(id, times);
+        while (times.length && times[0] <= now - rule.windowMs) times.shift();
+        if (times.length >= rule.max) {
+          return {
+            ok: false,
+            rule: rule.name,
+            retryAfter: Math.max(1, Math.ceil((times[0] + rule.windowMs - now) / 1000)),
+          };
+        }
+        taken.push(() => times.push(now));
+      }
+      // Counted only once every rule admitted the request.
+      for (const take of taken) take();
+      const parallel = rules
+        .filter((r) => r.parallel)
+        .map((r) => [r, r.key ? r.key(record) : ''])
+        .filter(([, key]) => key !== null && key !== undefined)
+        .map(([r, key]) => buckets.get(`${r.name}\u0000${key}`));
+      return {
+        ok: true,
+        done() {
+          for (const b of parallel) b.n--;
+        },
+      };
+    },
+  };
 }
 
 /**

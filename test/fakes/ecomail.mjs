@@ -63,6 +63,11 @@ function validate(b) {
   return e;
 }
 
+/** Rate-limit mode (fake.rateLimits()): "up to 1,000 requests per minute per API key", 429 with Retry-After past it
+ * (https://docs.ecomail.cz/api-reference/introduction, "Rate limiting"). The per-key minute check in process() below
+ * is always on; this rule counts the same window before any other check. */
+export const LIMITS = [{ name: 'per-key-minute', max: 1000, windowMs: 60_000, key: (r) => r.headers.key ?? null }];
+
 const utc = (sec) => new Date(sec * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
 /** createFake({ apiKey = 'test-ecomail-key', ratePerMinute = 1000, now = Date.now }) → fake Ecomail. */
@@ -75,6 +80,7 @@ export function createFake({ apiKey = 'test-ecomail-key', ratePerMinute = 1000, 
 
   const fake = createFakeBase({
     name: 'ecomail',
+    limits: LIMITS,
     errorBody: (status) => (status === 429 ? { message: 'Too Many Attempts.' } : { message: 'Server Error' }),
     onReset() {
       transactions.clear();

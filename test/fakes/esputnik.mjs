@@ -59,6 +59,22 @@ function browseShapeError(key, p) {
   return null;
 }
 
+/**
+ * Rate-limit mode (fake.rateLimits()), from https://docs.yespo.io/reference/rate-limits: 350 requests/s on each event
+ * endpoint (/api/v1|v2|v3/event), 200 requests/s in total for every other method (contact upserts count there);
+ * 429 above. The page names no Retry-After; the fake sends one (seconds until the window frees a slot).
+ */
+const EVENT_ENDPOINT = /\/api\/v[123]\/event\/?$/;
+export const LIMITS = [
+  {
+    name: 'event-endpoint-second',
+    max: 350,
+    windowMs: 1000,
+    key: (r) => (EVENT_ENDPOINT.test(r.path) ? r.path.replace(/\/$/, '') : null),
+  },
+  { name: 'other-methods-second', max: 200, windowMs: 1000, key: (r) => (EVENT_ENDPOINT.test(r.path) ? null : 'all') },
+];
+
 /** createFake({ apiKey = 'test-esputnik-key' }) → fake eSputnik; also exposes contacts, orders, dropped, browse. */
 export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
   let nextId = 1;
@@ -195,6 +211,7 @@ export function createFake({ apiKey = 'test-esputnik-key' } = {}) {
 
   const fake = createFakeBase({
     name: 'esputnik',
+    limits: LIMITS,
     errorBody: (status) => ({
       error: status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Error',
     }),

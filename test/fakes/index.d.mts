@@ -5,7 +5,7 @@ import type { MyTrackerFake } from './mytracker.mjs';
 import type { VtFake } from './vtmarketing.mjs';
 import type { YandexFake } from './yandex.mjs';
 
-export type { FailOptions, FailureRateOptions, Fake, ReceivedRecord } from './common.mjs';
+export type { FailOptions, FailureRateOptions, Fake, RateRule, ReceivedRecord } from './common.mjs';
 
 export type VendorName = 'mytracker' | 'esputnik' | 'ecomail' | 'vtmarketing' | 'yandex';
 export const VENDORS: VendorName[];
@@ -26,6 +26,8 @@ export interface FakeVendorOptions {
     now?: () => number;
   };
   basePort?: number;
+  /** Every fake in rate-limit mode (true), or per vendor with overrides { [rule name]: max }. */
+  rateLimits?: boolean | Partial<Record<VendorName, Record<string, number>>>;
 }
 
 export interface FakeVendors {

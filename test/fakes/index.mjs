@@ -35,6 +35,9 @@ const FACTORIES = { mytracker, esputnik, ecomail, vtmarketing, yandex };
 export function createFakeVendors(options = {}) {
   const { basePort = 9101 } = options;
   const fakes = Object.fromEntries(VENDORS.map((v) => [v, FACTORIES[v](options[v])]));
+  const { rateLimits } = options;
+  if (rateLimits)
+    for (const v of VENDORS) if (rateLimits === true || rateLimits[v]) fakes[v].rateLimits(true, rateLimits[v] ?? {});
   const blocked = [];
   const pick = (url) => {
     const host = url.hostname.toLowerCase();

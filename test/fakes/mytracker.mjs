@@ -96,10 +96,14 @@ function validItem(it) {
   return true;
 }
 
+/** Rate-limit mode (fake.rateLimits()): the vendor publishes no figure; 100 requests/s is an ASSUMPTION for load tests. */
+export const LIMITS = [{ name: 'assumed-second', max: 100, windowMs: 1000, key: () => 'all' }];
+
 /** createFake({ token = 'test-mytracker-token', appId = '12345' }) → fake MyTracker. */
 export function createFake({ token = 'test-mytracker-token', appId = '12345' } = {}) {
   return createFakeBase({
     name: 'mytracker',
+    limits: LIMITS,
     errorBody: (status) => ({
       error: status >= 500 ? 'Internal Server Error' : status === 429 ? 'Too Many Requests' : 'Bad Request',
     }),

@@ -36,6 +36,9 @@ function checkShape(obj, shape, where) {
   return null;
 }
 
+/** Rate-limit mode (fake.rateLimits()): the vendor publishes no figure; 100 requests/s is an ASSUMPTION for load tests. */
+export const LIMITS = [{ name: 'assumed-second', max: 100, windowMs: 1000, key: () => 'all' }];
+
 /** createFake({ apiKey = 'test-vtmarketing-key' }) → fake VTmarketing; also exposes ignoredDuplicates. */
 export function createFake({ apiKey = 'test-vtmarketing-key' } = {}) {
   const seen = new Map(); // lower-case email → Set(orderId)
@@ -44,6 +47,7 @@ export function createFake({ apiKey = 'test-vtmarketing-key' } = {}) {
 
   const fake = createFakeBase({
     name: 'vtmarketing',
+    limits: LIMITS,
     errorBody: (status) => ({
       errors: [{ message: status === 429 ? 'Too many requests' : 'Internal error', description: 'Injected failure' }],
     }),

@@ -117,6 +117,16 @@ function validateCsv(table, goalIds) {
   return { rows, errors };
 }
 
+/**
+ * Rate-limit mode (fake.rateLimits()), from https://yandex.com/dev/metrika/en/intro/quotas: 30 requests/s from one IP
+ * (all the relay's requests come from one here), 3 parallel requests per user (the OAuth token). The 5,000 requests
+ * a day per user are enforced always (dailyQuota). 429 as the Russian page says (the English one says 420).
+ */
+export const LIMITS = [
+  { name: 'ip-second', max: 30, windowMs: 1000, key: () => 'ip' },
+  { name: 'parallel-per-user', max: 3, parallel: true, key: (r) => r.headers.authorization ?? '' },
+];
+
 /** createFake({ token, counterId, dailyQuota = 5000, goalIds = [], timeZone, now }) → fake Yandex Metrica CDP. */
 export function createFake({
   token = 'test-yandex-token',
@@ -134,6 +144,7 @@ export function createFake({
 
   const fake = createFakeBase({
     name: 'yandex',
+    limits: LIMITS,
     errorBody: (status) => ({
       errors: [{ error_type: 'backend_error', message: 'Injected failure' }],
       code: status,
