@@ -206,7 +206,9 @@ export function withMeter<H extends Handlers>(handler: H): H {
   const wrapped: { fetch?: Fetch; queue?: QueueHandler; scheduled?: Scheduled } = {};
   if (fetch)
     wrapped.fetch = (request, env, ctx) =>
-      flag(env.METER) ? metered('fetch', env, ctx, (e, c) => fetch(request, e, c)) : fetch(request, env, ctx);
+      flag(env.METER)
+        ? metered(`fetch ${new URL(request.url).pathname}`, env, ctx, (e, c) => fetch(request, e, c))
+        : fetch(request, env, ctx);
   if (queue)
     wrapped.queue = (batch, env, ctx) =>
       flag(env.METER)

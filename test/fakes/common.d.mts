@@ -19,6 +19,8 @@ export interface ReceivedRecord {
   /** The rate-limit rule that answered 429 (rate-limit mode). */
   throttled?: string;
   at: number;
+  /** When the answer was ready (absent for a refused connection). */
+  end?: number;
 }
 
 export interface FailOptions {

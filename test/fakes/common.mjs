@@ -136,6 +136,7 @@ export function createFakeBase({ name, process, errorBody, onReset = () => {}, l
       fake.received.push(record);
       const finish = (reply) => {
         record.status = reply.status;
+        record.end = Date.now();
         for (const fn of observers) fn(record);
         const headers = { 'content-type': 'application/json', ...reply.headers };
         return { record, response: new Response(JSON.stringify(reply.body), { status: reply.status, headers }) };
