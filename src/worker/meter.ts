@@ -158,6 +158,7 @@ export function meterEnv(env: Env): { env: Env; counts: Counts } {
     DB: meterD1(env.DB, counts),
     INGEST: meterQueue(env.INGEST, counts),
     DELIVERIES: meterQueue(env.DELIVERIES, counts),
+    ...(env.BROWSE ? { BROWSE: meterQueue(env.BROWSE, counts) } : {}),
   };
   return { env: metered, counts };
 }
