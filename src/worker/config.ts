@@ -31,6 +31,13 @@ export function enabledVendor(env: Env, name: string): Enabled | undefined {
 
 /** Every configured secret value, for redaction. */
 export function secretValues(env: Env): string[] {
-  const names: VarName[] = ['S2S_TOKEN', 'ADMIN_TOKEN', 'SIGNING_SECRET', ...VENDORS.flatMap((v) => v.secrets)];
+  const names: VarName[] = [
+    'S2S_TOKEN',
+    'ADMIN_TOKEN',
+    'SIGNING_SECRET',
+    'SHOPIFY_WEBHOOK_SECRET',
+    'WOOCOMMERCE_WEBHOOK_SECRET',
+    ...VENDORS.flatMap((v) => v.secrets),
+  ];
   return names.map((n) => env[n]).filter((x): x is string => typeof x === 'string' && x.length >= 4);
 }

@@ -1,6 +1,7 @@
 // Bindings and configuration. Every value is read through here so handlers get them passed in.
 import type { BrowseMessage } from './browse/event';
 import type { CanonicalEvent } from './event';
+import type { PixelMessage } from './webhooks/pixel';
 
 export type IngestMessage = { event: CanonicalEvent };
 export type DeliveryMessage = { key: string; vendor: string };
@@ -24,6 +25,9 @@ type Unset =
   | 'S2S_TOKEN'
   | 'ADMIN_TOKEN'
   | 'SIGNING_SECRET'
+  | 'SHOPIFY_WEBHOOK_SECRET'
+  | 'SHOPIFY_HOLD_SECONDS'
+  | 'WOOCOMMERCE_WEBHOOK_SECRET'
   | 'MYTRACKER_APP_ID'
   | 'MYTRACKER_TOKEN'
   | 'ESPUTNIK_API_KEY'
@@ -40,7 +44,8 @@ type Unset =
 export type Env = Omit<Cloudflare.Env, Unset | 'INGEST' | 'DELIVERIES' | 'BROWSE'> &
   Partial<Pick<Cloudflare.Env, Unset>> &
   OptionalVars & {
-    INGEST: Queue<IngestMessage>;
+    /** Canonical events; also the Shopify pixel's hints, which the consumer keeps apart (webhooks/pixel.ts). */
+    INGEST: Queue<IngestMessage | PixelMessage>;
     DELIVERIES: Queue<DeliveryMessage>;
     /** Browse events' light path (src/worker/browse); optional so an older wrangler.toml still deploys. */
     BROWSE?: Queue<BrowseMessage>;

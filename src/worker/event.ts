@@ -92,7 +92,7 @@ export const ConsentSchema = v.object({
 });
 
 export const ContextSchema = v.object({
-  source: v.picklist(['browser', 'server']),
+  source: v.picklist(['browser', 'server', 'shopify', 'woocommerce']),
   page_url: v.optional(v.string()),
   user_agent: v.optional(v.string()),
   ip: v.optional(v.string()),

@@ -28,9 +28,14 @@ export function errorResponse(err: HttpError, headers: Record<string, string> = 
 
 /** Reads the body as text, refusing (413) anything over `limit` bytes before or while it streams in. */
 export async function readText(request: Request, limit: number): Promise<string> {
+  return new TextDecoder().decode(await readBytes(request, limit));
+}
+
+/** The body's exact bytes (signatures are over these), with readText's size limit. */
+export async function readBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw new HttpError(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
-  if (!request.body) return '';
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -50,7 +55,7 @@ export async function readText(request: Request, limit: number): Promise<string>
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /** Deeper than any order (an envelope around a UA push is 6); the queue's JSON encoding overflows near 10,000. */

@@ -12,6 +12,8 @@ import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } fr
 import { log, setLogSecrets } from './log';
 import { withMeter } from './meter';
 import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
+import { type PixelMessage, prepareIngest } from './webhooks/pixel';
+import { platformRoute } from './webhooks/routes';
 
 const allow = (methods: string) =>
   new HttpError(405, 'method_not_allowed', `Use ${methods}`, undefined, { allow: methods });
@@ -28,6 +30,8 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
     if (method !== 'POST') throw allow('POST');
     return ingestServer(request, env, Date.now());
   }
+  if (path === '/v1/shopify' || path === '/v1/woocommerce' || path === '/v1/shopify/pixel')
+    return platformRoute(request, env, path, Date.now());
   if (/^\/s(\.all)?(\.debug)?\.js$/.test(path)) {
     if (method !== 'GET' && method !== 'HEAD') throw allow('GET, HEAD');
     return serveClient(request, path) ?? json({ error: 'not_found', message: 'Not built' }, 404);
@@ -61,8 +65,15 @@ export default withMeter({
   async queue(batch, env): Promise<void> {
     setLogSecrets(secretValues(env));
     const deps = defaultDeps();
-    if (batch.queue.startsWith('order-relay-ingest'))
-      return handleIngest(batch.messages as readonly Message<IngestMessage>[], env, deps);
+    if (batch.queue.startsWith('order-relay-ingest')) {
+      // Pixel hints and the second half of a Shopify cancel-and-refund are handled here and never stored as events.
+      const events = await prepareIngest(
+        batch.messages as readonly Message<IngestMessage | PixelMessage>[],
+        env.DB,
+        deps.now(),
+      );
+      return events.length ? handleIngest(events, env, deps) : undefined;
+    }
     if (batch.queue.startsWith('order-relay-deliveries'))
       return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
     if (batch.queue.startsWith('order-relay-browse'))
@@ -76,4 +87,4 @@ export default withMeter({
     setLogSecrets(secretValues(env));
     ctx.waitUntil(runScheduled(env, defaultDeps()));
   },
-} satisfies ExportedHandler<Env, IngestMessage | DeliveryMessage | BrowseMessage>);
+} satisfies ExportedHandler<Env, IngestMessage | PixelMessage | DeliveryMessage | BrowseMessage>);

@@ -7,6 +7,10 @@ export const TEST_VARS = {
   S2S_TOKEN: 'test-s2s-token',
   ADMIN_TOKEN: 'test-admin-token',
   SIGNING_SECRET: 'test-signing-secret',
+  SHOPIFY_WEBHOOK_SECRET: 'test-shopify-secret',
+  WOOCOMMERCE_WEBHOOK_SECRET: 'test-woocommerce-secret',
+  // Shopify events wait for the pixel in production (60 s); the tests post the pixel first instead.
+  SHOPIFY_HOLD_SECONDS: '0',
   REQUIRE_SIGNATURE: 'false',
   CONSENT_REQUIRED: 'false',
   DEFAULT_CURRENCY: 'EUR',
