@@ -97,6 +97,7 @@ if (await waitReady()) {
   console.log(`
 \x1b[32m✓ order-relay is running\x1b[0m
   demo thank-you page   ${ORIGIN}/demo
+  demo shop (browsing)  ${ORIGIN}/demo/product   ${ORIGIN}/demo/cart
   operator view         ${ORIGIN}/admin      (token: ${DEMO_VARS.ADMIN_TOKEN})
   health                ${ORIGIN}/health
   back-office API       curl -X POST ${ORIGIN}/v1/events -H 'Authorization: Bearer ${DEMO_VARS.S2S_TOKEN}' \\

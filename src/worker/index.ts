@@ -4,7 +4,7 @@ import { serveClient } from './assets';
 import { handleBrowse } from './browse/consumer';
 import type { BrowseMessage } from './browse/event';
 import { secretValues } from './config';
-import { demoPage } from './demo';
+import { demoPage, demoShopPage } from './demo';
 import { type DeliveryMessage, type Env, flag, type IngestMessage } from './env';
 import { health } from './health';
 import { errorResponse, HttpError, json } from './http';
@@ -39,6 +39,8 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
   if (path === '/health') return health(env, Date.now());
   if (path === '/admin' || path.startsWith('/admin/')) return handleAdmin(request, env, url);
   if ((path === '/' || path === '/demo') && flag(env.DEMO) && method === 'GET') return demoPage(url);
+  const shopPage = path.startsWith('/demo/') && flag(env.DEMO) && method === 'GET' ? demoShopPage(url) : null;
+  if (shopPage) return shopPage;
   throw new HttpError(404, 'not_found', `No route for ${path}`);
 }
 

@@ -192,3 +192,18 @@ describe('browse events end to end', () => {
     expect(Number(row.exec(section)?.[1])).toBeGreaterThan(before);
   });
 });
+
+describe('the demo shop pages (DEMO=true)', () => {
+  it('/demo/product and /demo/cart load the every-page snippet with the demo buyer; other paths are not pages', async () => {
+    const { demoShopPage } = await import('../../src/worker/demo');
+    const product = await demoShopPage(new URL('https://relay.example/demo/product'))?.text();
+    expect(product).toContain('<script async src="/s.all.js" data-email="demo.buyer@example.com"></script>');
+    expect(product).toContain("event: 'view_item'");
+    const cart = await demoShopPage(new URL('https://relay.example/demo/cart?debug'))?.text();
+    expect(cart).toContain('src="/s.all.debug.js"');
+    expect(cart).toContain('data-event="remove_from_cart"');
+    expect(demoShopPage(new URL('https://relay.example/demo/admin'))).toBeNull();
+    // Without DEMO the route does not exist.
+    expect((await call('/demo/product')).status).toBe(404);
+  });
+});
