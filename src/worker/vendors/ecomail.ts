@@ -2,6 +2,8 @@
 // (docs/vendors/ecomail.md). `POST {base}/tracker/transaction` once per
 // order, then `PUT {base}/tracker/transaction/{order_id}`, which overwrites the whole transaction, items too.
 // Header `key: <API key>`; 1000 requests a minute, 429 with Retry-After above that.
+
+import type { RateLimit } from '../deliveries/pacing';
 import type { Item } from '../event';
 import { type OrderState, round } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
@@ -150,4 +152,15 @@ export const ecomail: Vendor<EcomailConfig> = {
   // order Ecomail does not know (undocumented; e.g. its POST was deleted there) is rejected with the vendor's
   // text too: replay after fixing it at Ecomail, no local state is kept for it.
   classify: classifyHttp,
+};
+
+/**
+ * Ecomail: up to 1,000 requests per minute per API key, 429 with Retry-After past it
+ * (https://docs.ecomail.cz/api-reference/introduction, "Rate limiting").
+ */
+export const RATE_LIMIT: RateLimit = {
+  max: 1000,
+  windowMs: 60_000,
+  env: 'ECOMAIL_MAX_PER_MINUTE',
+  requestsPerEvent: 1,
 };

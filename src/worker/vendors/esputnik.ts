@@ -2,6 +2,8 @@
 // (docs/vendors/esputnik.md). `POST {base}/api/v1/event`, HTTP Basic
 // with any user name and the API key as password, one event per call, every param value a string. v1/event drops
 // events of unknown contacts, so each order's lane first upserts its contact (`POST {base}/api/v1/contact`).
+
+import type { RateLimit } from '../deliveries/pacing';
 import type { Item } from '../event';
 import { type FoldedOrder, isFinalNegative, type OrderState, round } from '../order';
 import { classifyHttp, str, trimSlash, truncate } from './http';
@@ -253,4 +255,15 @@ export const esputnik: Vendor<ESputnikConfig> = {
       keys: [],
     };
   },
+};
+
+/**
+ * eSputnik: 350 requests/s on each event endpoint, 200/s in total for every other method; a delivery may make
+ * a contact upsert (the 200/s group) before its event, so deliveries are paced at 200/s (docs/vendors/esputnik.md).
+ */
+export const RATE_LIMIT: RateLimit = {
+  max: 200,
+  windowMs: 1000,
+  env: 'ESPUTNIK_MAX_PER_SECOND',
+  requestsPerEvent: 1,
 };

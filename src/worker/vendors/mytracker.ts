@@ -2,6 +2,8 @@
 // (docs/vendors/mytracker.md). `POST /v1/order/?idApp=` for one event, `/v1/orderBatch/`
 // for up to 20, body ≤ 10 KB, `Authorization: <app token>` without a scheme. Each event lists only the items
 // it affects (ADD/PAY what was placed/paid, REFUND/CANCEL what was returned/cancelled).
+
+import type { RateLimit } from '../deliveries/pacing';
 import type { CanonicalEvent, Item } from '../event';
 import type { FoldedOrder } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
@@ -296,4 +298,16 @@ export const mytracker: Vendor<MyTrackerConfig> = {
       url: `${config.baseUrl}/v1/test-app-access?idApp=${encodeURIComponent(config.appId)}`,
     };
   },
+};
+
+/**
+ * MyTracker publishes no limit: 100 requests/s is an assumption (MYTRACKER_MAX_PER_SECOND overrides it). A request
+ * carries up to 20 orders; pacing counts the worst case, one per delivery.
+ */
+export const RATE_LIMIT: RateLimit = {
+  max: 100,
+  windowMs: 1000,
+  env: 'MYTRACKER_MAX_PER_SECOND',
+  requestsPerEvent: 1,
+  assumed: true,
 };

@@ -2,6 +2,8 @@
 // (docs/vendors/vtmarketing.md). `POST /v1/event/` (trailing slash as documented),
 // `Authorization: <api key>` bare, one `confirmation` per order: the vendor drops later events with the same
 // orderId (help.vtcdn.net/kb/confirmation-event/) and has no refund or cancel API.
+
+import type { RateLimit } from '../deliveries/pacing';
 import type { CanonicalEvent, Customer, Item } from '../event';
 import { type FoldedOrder, lineTotal, round } from '../order';
 import { classifyHttp, str, trimSlash } from './http';
@@ -148,4 +150,15 @@ export const vtmarketing: Vendor<VtMarketingConfig> = {
 
   // 200 {"results":{…}}; any other status is an error {"errors":[{message, description}]}.
   classify: classifyHttp,
+};
+
+/**
+ * VTmarketing publishes no limit: 100 requests/s is an assumption (VTMARKETING_MAX_PER_SECOND overrides it).
+ */
+export const RATE_LIMIT: RateLimit = {
+  max: 100,
+  windowMs: 1000,
+  env: 'VTMARKETING_MAX_PER_SECOND',
+  requestsPerEvent: 1,
+  assumed: true,
 };
