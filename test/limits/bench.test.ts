@@ -8,15 +8,27 @@ import { env as rawEnv } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fakes, makeEvent, postEvents, type Received } from '../worker/helpers';
 import worker from '../worker/limited-entry';
-import { describe as describeViolation, type Invocation, subrequests, takeInvocations, takeViolations } from './layer';
+import {
+  describe as describeViolation,
+  type Invocation,
+  LimitExceeded,
+  subrequests,
+  takeInvocations,
+  takeViolations,
+} from './layer';
 
 const ORDERS = Number((rawEnv as unknown as Record<string, unknown>).LIMITS_BENCH) || 0;
 const VENDORS = ['mytracker', 'esputnik', 'ecomail', 'vtmarketing', 'yandex'] as const;
 
+/** One cron run. A crossed limit is recorded by the layer and reported with the counts, so the run goes on. */
 async function cron(): Promise<void> {
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: Date.now() }), rawEnv, ctx);
-  await waitOnExecutionContext(ctx);
+  try {
+    await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: Date.now() }), rawEnv, ctx);
+    await waitOnExecutionContext(ctx);
+  } catch (err) {
+    if (!(err instanceof LimitExceeded)) throw err;
+  }
 }
 
 const mentions = (r: Received, id: string) => r.body.includes(id) || r.path.includes(encodeURIComponent(id));
@@ -48,7 +60,7 @@ describe.skipIf(!ORDERS)('limits bench: the benchmark order lifecycle', () => {
 
     // Done when every vendor has every order and a cron run after a quiet spell leads to no more work.
     const all: Invocation[] = [];
-    const deadline = Date.now() + 540_000;
+    const deadline = Date.now() + 180_000;
     let missing = Number.POSITIVE_INFINITY;
     while (Date.now() < deadline) {
       await sleep(2_000);
