@@ -1,8 +1,9 @@
 // order-relay's thank-you-page snippet (DESIGN.md "Client"). It forwards the RAW order entries (MyTracker
 // mt_order/mt_refund, GA4 purchase/refund, UA/Yandex ecommerce.purchase/refund, classic GTM transactionId) of the
 // page's containers — window.dataLayer, the names in data-layer, and the one Yandex Metrica's
-// ym(…, 'init', {ecommerce}) names — to the relay's `/o`, with GTM's data model of the container before the entry,
-// visitor ids, every consent command, user_data, the page URL and the order token; the Worker maps them
+// ym(…, 'init', {ecommerce}) names — to the relay's `/o`, with the container's earlier pushes (the Worker merges
+// them into GTM's data model), visitor ids, every gtag() command but events (consent, user_data), the page URL and
+// the order token; the Worker maps them
 // (src/worker/normalize/index.ts specifies the envelope). Budget: ≤ 1,000 bytes gzip -9 (test/client/size.test.ts).
 import type { Envelope } from '../worker/normalize';
 
@@ -12,7 +13,7 @@ declare const DEBUG: boolean;
 type Raw = any;
 /** An order entry found (gtag('event', …) as `{event, ...params}`) and the container's object pushes before it. */
 type Found = [entry: Raw, before: Raw[]];
-/** The one localStorage value, oldest first: dedup key → body of a send not yet acknowledged, or 0 once it was. */
+/** The one localStorage value, oldest first: dedup key → body of a send not yet answered, or 0 once it was. */
 type Saved = Record<string, string | 0>;
 
 const STORE = 'order-relay';
