@@ -1,6 +1,7 @@
 // The Shopify custom pixel's report end to end: it is kept as a hint, never an event or a delivery, and only
 // enriches the signed webhook's events of the same order (docs/platforms/shopify.md "Trust").
 import { beforeEach, describe, expect, it } from 'vitest';
+import { api } from './admin-helpers';
 import { shopifyOrder, shopifyOrderId } from './fixtures/shopify';
 import { call, deliveries, fakes, receivedFor, settledRows, waitFor } from './helpers';
 import { eventsOf, pixelHint, postPixel, postShopify } from './webhooks-helpers';
@@ -59,6 +60,9 @@ describe('POST /v1/shopify/pixel', () => {
     expect(accepted.every((a) => a.ids.lvid === LVID)).toBe(true);
     const events = await eventsOf(id);
     expect(events.map((e) => e.source)).toEqual(['shopify', 'shopify']);
+    // The operator's ledger names the source of each event.
+    const ledger = (await (await api(`/orders/${id}`)).json()) as { events: { status: string; source: string }[] };
+    expect(ledger.events.map((e) => `${e.status} ${e.source}`)).toEqual(['created shopify', 'paid shopify']);
     expect(events[0]?.body).toMatchObject({
       customer: { email: 'jon@example.com', lvid: LVID, ym_client_id: '1700000000123456789' },
       extra: { pixel: {} },

@@ -1,6 +1,7 @@
 // WooCommerce webhooks end to end: POST /v1/woocommerce → signature → ingest queue → D1 → the fake vendors.
 // Bodies: test/worker/fixtures/woocommerce.ts (the REST v3 order resource of WooCommerce's documented example).
 import { beforeEach, describe, expect, it } from 'vitest';
+import { api } from './admin-helpers';
 import { type WooState, wooOrder, wooOrderId } from './fixtures/woocommerce';
 import { call, fakes, type Received, receivedFor, settledRows } from './helpers';
 import { eventsOf, postWoo } from './webhooks-helpers';
@@ -96,6 +97,8 @@ describe('POST /v1/woocommerce', () => {
       `${id}:refunded:802`,
     ]);
     expect(events.every((e) => e.source === 'woocommerce')).toBe(true);
+    const ledger = (await (await api(`/orders/${id}`)).json()) as { events: { source: string }[] };
+    expect(ledger.events.map((e) => e.source)).toEqual(Array(5).fill('woocommerce'));
     expect(events[3]?.body).toMatchObject({ total: 17.35 });
     expect(events[4]?.body).toMatchObject({ total: 17.35, items: [] });
     expect(Object.fromEntries(rows.map((r) => [r.event_key.slice(id.length + 1), r.state]))).toEqual({
