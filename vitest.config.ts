@@ -27,6 +27,8 @@ export default defineConfig({
                 LIMITS_SUMMARY: process.env.LIMITS_SUMMARY ?? '',
                 LIMITS_BENCH: process.env.LIMITS_BENCH ?? '',
               },
+              // A second, empty database: test/worker/migrations.test.ts upgrades it from the first schema.
+              d1Databases: { UPGRADE_DB: 'order-relay-upgrade-test' },
               // RATE_LIMITER_TIGHT: the rate-limit test passes it as RATE_LIMITER to provoke 429s (test/worker/security.test.ts).
               ratelimits: {
                 RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },

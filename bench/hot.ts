@@ -1,7 +1,7 @@
 // The Worker's CPU path without I/O, for bench/run.mjs (bundled with esbuild and run in Node): a browser body is
 // normalised, validated and keyed, folded into its order, and planned for every vendor, as ingest and the
 // deliveries consumer do. Also the benchmark order itself, with every documented field.
-import { buildWork, planWork } from '../src/worker/deliver';
+import { buildWork, planWork } from '../src/worker/deliveries/send';
 import type { CanonicalEvent, Context } from '../src/worker/event';
 import { parseEventInput } from '../src/worker/event';
 import { toCanonicalEvent } from '../src/worker/event-key';
@@ -103,4 +103,4 @@ export function planFor(name: string, events: readonly CanonicalEvent[]): Plan {
   return plan;
 }
 
-export { deliveryChunks } from '../src/worker/pipeline';
+export { deliveryChunks } from '../src/worker/deliveries/enqueue';

@@ -4,7 +4,8 @@ import type { CanonicalEvent } from './event';
 import type { PixelMessage } from './webhooks/pixel';
 
 export type IngestMessage = { event: CanonicalEvent };
-export type DeliveryMessage = { key: string; vendor: string };
+/** `order_id` is absent from messages sent before delivery engine v2; the key's prefix names the order then. */
+export type DeliveryMessage = { key: string; vendor: string; order_id?: string };
 
 /** Read only by code, with a default when unset: no entry in wrangler.toml or .dev.vars.example. */
 interface OptionalVars {
@@ -14,6 +15,9 @@ interface OptionalVars {
   RETRY_CAP_SECONDS?: string;
   STUCK_GRACE_SECONDS?: string;
   MYTRACKER_BATCH?: string;
+  YANDEX_METRICA_BATCH?: string;
+  YANDEX_METRICA_MAX_ROWS?: string;
+  /** Old names of YANDEX_METRICA_BATCH / YANDEX_METRICA_MAX_ROWS, still read when the new one is unset. */
   YANDEX_BATCH?: string;
   YANDEX_MAX_ROWS?: string;
   /** `true`: one `meter` log line per invocation with D1 and queue counts (src/worker/meter.ts; npm run soak). */

@@ -4,6 +4,10 @@ import { serveClient } from './assets';
 import { handleBrowse } from './browse/consumer';
 import type { BrowseMessage } from './browse/event';
 import { secretValues } from './config';
+import { handleDeadLetters } from './consumers/dead-letter';
+import { handleDeliveries } from './consumers/deliveries';
+import { handleIngest } from './consumers/ingest';
+import { defaultDeps, runScheduled } from './cron';
 import { demoPage, demoShopPage } from './demo';
 import { type DeliveryMessage, type Env, flag, type IngestMessage } from './env';
 import { health } from './health';
@@ -11,7 +15,7 @@ import { errorResponse, HttpError, json } from './http';
 import { allowedOrigin, corsHeaders, ingestBrowser, ingestServer, preflight } from './ingest';
 import { log, setLogSecrets } from './log';
 import { withMeter } from './meter';
-import { defaultDeps, handleDeadLetters, handleDeliveries, handleIngest, runScheduled } from './pipeline';
+import { queueRole } from './queues';
 import { type PixelMessage, prepareIngest } from './webhooks/pixel';
 import { platformRoute } from './webhooks/routes';
 
@@ -67,22 +71,25 @@ export default withMeter({
   async queue(batch, env): Promise<void> {
     setLogSecrets(secretValues(env));
     const deps = defaultDeps();
-    if (batch.queue.startsWith('order-relay-ingest')) {
-      // Pixel hints and the second half of a Shopify cancel-and-refund are handled here and never stored as events.
-      const events = await prepareIngest(
-        batch.messages as readonly Message<IngestMessage | PixelMessage>[],
-        env.DB,
-        deps.now(),
-      );
-      return events.length ? handleIngest(events, env, deps) : undefined;
+    // Throws on a queue not in src/worker/queues.ts: the batch is retried, never acknowledged unread.
+    switch (queueRole(batch.queue)) {
+      case 'ingest':
+      case 'ingestDeadLetter': {
+        // Pixel hints and the second half of a Shopify cancel-and-refund are handled here and never stored as events.
+        const events = await prepareIngest(
+          batch.messages as readonly Message<IngestMessage | PixelMessage>[],
+          env.DB,
+          deps.now(),
+        );
+        return events.length ? handleIngest(events, env, deps) : undefined;
+      }
+      case 'deliveries':
+        return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
+      case 'browse':
+        return handleBrowse(batch.messages as readonly Message<BrowseMessage>[], env);
+      case 'deadLetter':
+        return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
     }
-    if (batch.queue.startsWith('order-relay-deliveries'))
-      return handleDeliveries(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
-    if (batch.queue.startsWith('order-relay-browse'))
-      return handleBrowse(batch.messages as readonly Message<BrowseMessage>[], env);
-    if (batch.queue.startsWith('order-relay-dead'))
-      return handleDeadLetters(batch.messages as readonly Message<DeliveryMessage>[], env, deps);
-    log('error', 'unknown_queue', { queue: batch.queue });
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {

@@ -1,7 +1,7 @@
 // CONSENT_REQUIRED: planWork skips an event whose consent (else its order's) denies the vendor's key, before the
 // vendor plans it; with the flag off, consent is not read.
 import { describe, expect, it } from 'vitest';
-import { buildWork, planWork } from '../../src/worker/deliver';
+import { buildWork, planWork } from '../../src/worker/deliveries/send';
 import { parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { mytracker } from '../../src/worker/vendors/mytracker';

@@ -1,6 +1,6 @@
 // Builds the Work of a golden fixture the way the pipeline does (parse → canonical → buildWork), for the
 // per-vendor edge-case tests that reuse their fixtures.
-import { buildWork } from '../../src/worker/deliver';
+import { buildWork } from '../../src/worker/deliveries/send';
 import { type CanonicalEvent, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import type { SentEvent, Work } from '../../src/worker/vendors/types';

@@ -14,7 +14,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { browseRequest } from '../../src/worker/browse/esputnik';
 import { BrowseEventSchema } from '../../src/worker/browse/event';
-import { buildWork } from '../../src/worker/deliver';
+import { buildWork } from '../../src/worker/deliveries/send';
 import { type CanonicalEvent, type Context, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
 import { VENDORS } from '../../src/worker/vendors';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { evaluateHealth } from '../../src/worker/health';
 import { VENDORS } from '../../src/worker/vendors';
 import { expectNoSecret } from './admin-helpers';
-import { call, env, orderId } from './helpers';
+import { call, env, orderId, seedEvent } from './helpers';
 
 const MIN = 60_000;
 
@@ -15,31 +15,16 @@ async function insertRows(
   rows: { state: string; createdAgo: number; updatedAgo: number }[],
 ): Promise<void> {
   const now = Date.now();
-  const statements = rows.flatMap((r) => {
-    const order = orderId('H');
-    const key = `${order}:paid`;
-    return [
-      env.DB.prepare(
-        `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', '{}')`,
-      ).bind(key, order, Math.floor((now - r.createdAgo) / 1000), now - r.createdAgo),
-      env.DB.prepare(`INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, created_at, updated_at, delivered_at)
-                      VALUES (?1, ?2, ?3, ?4, 4, ?5, ?6, ?5, CASE WHEN ?4 = 'delivered' THEN ?5 END)`).bind(
-        key,
-        vendor,
-        order,
-        r.state,
-        now - r.updatedAgo,
-        now - r.createdAgo,
-      ),
-    ];
-  });
-  await env.DB.batch(statements);
+  for (const r of rows)
+    await seedEvent(orderId('H'), [{ vendor, state: r.state, due: null, attempts: 4, updatedAt: now - r.updatedAgo }], {
+      receivedAt: now - r.createdAgo,
+    });
 }
 
 afterEach(async () => {
   await env.DB.batch([
-    env.DB.prepare(`DELETE FROM deliveries WHERE order_id LIKE 'H-%'`),
-    env.DB.prepare(`DELETE FROM events WHERE order_id LIKE 'H-%'`),
+    env.DB.prepare(`DELETE FROM order_deliveries WHERE order_no IN (SELECT id FROM orders WHERE ref LIKE 'H-%')`),
+    env.DB.prepare(`DELETE FROM order_events WHERE order_no IN (SELECT id FROM orders WHERE ref LIKE 'H-%')`),
   ]);
 });
 

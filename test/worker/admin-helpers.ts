@@ -80,7 +80,7 @@ export async function seedOrder(...overrides: Record<string, unknown>[]): Promis
   const { keys } = await res.json<{ keys: string[] }>();
   const final = await waitFor(async () => {
     const rows = await deliveries(order, 'mytracker');
-    return rows.length === keys.length && rows.every((r) => !['pending', 'retry'].includes(r.state));
+    return rows.length === keys.length && rows.every((r) => !['pending', 'claimed', 'retry'].includes(r.state));
   });
   expect(final).toBe(true);
   return { order, keys };
@@ -101,11 +101,24 @@ export async function setState(
   extra: { attempts?: number; claimed_until?: number | null } = {},
   vendor = 'mytracker',
 ): Promise<void> {
+  // A claim that has not run out is the `claimed` state (docs/design/delivery.md).
+  const claimed = extra.claimed_until != null && extra.claimed_until > Date.now();
+  const order = decodeURIComponent(key.slice(0, key.indexOf(':')));
   await env.DB.prepare(
-    `UPDATE deliveries SET state = ?3, attempts = ?4, claimed_until = ?5, updated_at = ?6, last_detail = 'set by the test'
-     WHERE event_key = ?1 AND vendor = ?2`,
+    `UPDATE order_deliveries SET state = ?3, attempts = ?4, claim_until = ?5, claim = CASE WHEN ?5 IS NULL THEN NULL ELSE 1 END,
+       due_at = CASE WHEN ?3 IN ('pending', 'claimed', 'retry') THEN ?6 END, updated_at = ?6, detail = 'set by the test'
+     WHERE order_no = (SELECT id FROM orders WHERE ref = ?1) AND kind = ?7
+       AND vendor = (SELECT code FROM vendor_codes WHERE name = ?2)`,
   )
-    .bind(key, vendor, state, extra.attempts ?? 4, extra.claimed_until ?? null, Date.now())
+    .bind(
+      order,
+      vendor,
+      claimed ? 'claimed' : state,
+      extra.attempts ?? 4,
+      claimed ? extra.claimed_until : null,
+      Date.now(),
+      key.slice(key.indexOf(':') + 1),
+    )
     .run();
 }
 

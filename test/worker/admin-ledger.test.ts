@@ -20,6 +20,9 @@ beforeAll(async () => {
   ));
 });
 
+/** The mytracker row of the event key bound as ?1. */
+const ROW = `vendor = 1 AND (order_no, kind) = (SELECT e.order_no, e.kind FROM events e WHERE e.key = ?1)`;
+
 describe('GET /admin/api/orders/:order_id', () => {
   it('answers the folded order, its events, every delivery and every vendor call', async () => {
     const res = await api(`/orders/${encodeURIComponent(order)}`);
@@ -60,7 +63,7 @@ describe('GET /admin/api/orders/:order_id', () => {
   it('truncates a long vendor answer and keeps it free of secrets', async () => {
     const key = keys[0]!;
     await setState(key, 'rejected');
-    await env.DB.prepare(`UPDATE deliveries SET last_detail = ?2 WHERE event_key = ?1 AND vendor = 'mytracker'`)
+    await env.DB.prepare(`UPDATE order_deliveries SET detail = ?2 WHERE ${ROW}`)
       .bind(key, `400 ${'x'.repeat(2000)} token test-mytracker-token echoed`)
       .run();
     const l = await (await api(`/orders/${order}`)).json<Ledger>();
@@ -68,7 +71,7 @@ describe('GET /admin/api/orders/:order_id', () => {
     expect(d.state).toBe('rejected');
     expect(d.replayable).toBe(true);
     expect(d.last_detail!.length).toBeLessThanOrEqual(301);
-    await env.DB.prepare(`UPDATE deliveries SET last_detail = ?2 WHERE event_key = ?1 AND vendor = 'mytracker'`)
+    await env.DB.prepare(`UPDATE order_deliveries SET detail = ?2 WHERE ${ROW}`)
       .bind(key, '400 {"error":"bad"} token test-mytracker-token echoed')
       .run();
     const again = await (await api(`/orders/${order}`)).text();
@@ -110,6 +113,7 @@ describe('GET /admin/api/events and /counts', () => {
       expect(c.window).toBe(window);
       expect(c.vendors.mytracker!.delivered).toBeGreaterThanOrEqual(3);
       expect(Object.keys(c.vendors.mytracker!).sort()).toEqual([
+        'claimed',
         'dead',
         'delivered',
         'pending',

@@ -93,11 +93,11 @@ describe('POST /admin/api/replay {key, vendor}', () => {
       order,
       keys: [key],
     } = await seedOrder();
-    await setState(key!, 'retry', { claimed_until: Date.now() + 60_000 });
+    await setState(key!, 'claimed', { claimed_until: Date.now() + 60_000 });
     const res = await postApi('/replay', { key, vendor: 'mytracker' });
     expect(res.status).toBe(409);
     expect((await res.json<{ error: string }>()).error).toBe('in_flight');
-    expect((await row(key!)).state).toBe('retry');
+    expect((await row(key!)).state).toBe('claimed');
     await setState(key!, 'delivered');
     expect(await sent(order)).toBe(1);
   });

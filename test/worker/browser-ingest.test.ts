@@ -3,6 +3,7 @@
 // itself, ingestBrowser called with REQUIRE_SIGNATURE=true, and the route under the default (false).
 import { describe, expect, it } from 'vitest';
 import { admitBrowserEvent } from '../../src/worker/browser-admission';
+import { orderEvents } from '../../src/worker/deliveries/store';
 import type { Env } from '../../src/worker/env';
 import type { CanonicalEvent } from '../../src/worker/event';
 import { parseEventInput } from '../../src/worker/event';
@@ -19,10 +20,7 @@ const YM = '1700000000123456789';
 const PAGE = 'https://shop.example/thank-you?order=1';
 
 async function storedEvents(order: string): Promise<CanonicalEvent[]> {
-  const { results } = await env.DB.prepare('SELECT body FROM events WHERE order_id = ?1 ORDER BY key')
-    .bind(order)
-    .all<{ body: string }>();
-  return results.map((r) => JSON.parse(r.body) as CanonicalEvent);
+  return (await orderEvents(env.DB, [order])).sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
 async function storedEvent(order: string): Promise<CanonicalEvent> {

@@ -2,10 +2,11 @@
 // runScheduled, or the ingest consumer once YANDEX_BATCH rows wait and a minute has passed) → one CSV upload to the
 // strict fake CDP, one row per order in its latest state.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { handleIngest } from '../../src/worker/consumers/ingest';
+import { defaultDeps, runScheduled } from '../../src/worker/cron';
 import type { Env, IngestMessage } from '../../src/worker/env';
 import { type CanonicalEvent, parseEventInput } from '../../src/worker/event';
 import { toCanonicalEvent } from '../../src/worker/event-key';
-import { defaultDeps, handleIngest, runScheduled } from '../../src/worker/pipeline';
 import type { YandexAccepted, YandexRow } from '../fakes/yandex.d.mts';
 import { deliveries, env, fakes, invocation, orderId, postEvents, type Row, receivedFor, waitFor } from './helpers';
 

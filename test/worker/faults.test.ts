@@ -4,8 +4,8 @@
 // them (ambiguous resends, counted), permanent errors, and an outage followed by a replay.
 // N: VITE_FAULTS_ORDERS (default 1000; Vite passes only VITE_-prefixed variables into the workerd tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
-import { call, env, fakes, invocation, postEvents, waitFor } from './helpers';
+import { defaultDeps, runScheduled } from '../../src/worker/cron';
+import { call, env, fakes, invocation, isFinal, postEvents, waitFor } from './helpers';
 
 const viteEnv = (import.meta as ImportMeta & { env?: Record<string, string | undefined> }).env ?? {};
 const N = Math.max(10, Number(viteEnv.VITE_FAULTS_ORDERS ?? '') || 1000);
@@ -143,13 +143,13 @@ type Attempt = {
 async function attemptsOf(run: string): Promise<Attempt[]> {
   const { results } = await env.DB.prepare(
     `SELECT a.event_key, a.vendor, a.at, a.outcome, a.http_status, a.detail FROM attempts a
-     WHERE a.event_key >= ?1 AND a.event_key < ?2 ORDER BY a.id`,
+     WHERE a.order_id >= ?1 AND a.order_id < ?2 ORDER BY a.at`,
   )
     .bind(`${run}-`, `${run}.`)
     .all<Attempt>();
   return results;
 }
-const open = (rows: readonly Row[]) => rows.filter((r) => r.state === 'pending' || r.state === 'retry');
+const open = (rows: readonly Row[]) => rows.filter((r) => !isFinal(r.state));
 
 /** Waits until every row of the run is final, running the cron (Yandex flush, re-enqueue) every two seconds. */
 async function settle(run: string, expectedRows: number, timeout: number): Promise<Row[]> {
@@ -172,7 +172,7 @@ async function quiesce(): Promise<void> {
   await waitFor(
     async () => {
       const row = await env.DB.prepare(
-        `SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`,
+        `SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'claimed', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`,
       )
         .bind(Date.now() + 30_000)
         .first<{ n: number }>();

@@ -147,7 +147,80 @@ export async function waitFor<T>(check: () => Promise<T>, { timeout = 20_000, ev
   return last;
 }
 
-export const isFinal = (state: string): boolean => !['pending', 'retry'].includes(state);
+export const isFinal = (state: string): boolean => !['pending', 'claimed', 'retry'].includes(state);
+
+/** Every vendor call of one delivery, oldest first: failed calls, then the successful one (the delivery row). */
+export async function callsOf(
+  key: string,
+  vendor: string,
+): Promise<{ http_status: number | null; outcome: string; detail: string | null }[]> {
+  const order = decodeURIComponent(key.slice(0, key.indexOf(':')));
+  const kind = key.slice(key.indexOf(':') + 1);
+  const { results } = await env.DB.prepare(
+    `SELECT http_status, outcome, detail FROM (
+       SELECT a.at, 0 AS last, a.http_status, a.outcome, a.detail FROM call_log a JOIN orders o ON o.id = a.order_no
+         JOIN vendor_codes v ON v.code = a.vendor WHERE o.ref = ?1 AND a.kind = ?2 AND v.name = ?3
+       UNION ALL
+       SELECT d.updated_at, 1, d.http_status, 'delivered', NULL FROM order_deliveries d JOIN orders o ON o.id = d.order_no
+         JOIN vendor_codes v ON v.code = d.vendor WHERE o.ref = ?1 AND d.kind = ?2 AND v.name = ?3 AND d.state = 'delivered'
+     ) ORDER BY at, last`,
+  )
+    .bind(order, kind, vendor)
+    .all<{ http_status: number | null; outcome: string; detail: string | null }>();
+  return results;
+}
+
+export type SeedRow = {
+  vendor: string;
+  state: string;
+  due: number | null;
+  attempts: number;
+  claimUntil?: number | null;
+  claim?: number | null;
+  updatedAt?: number;
+};
+
+/**
+ * Writes one stored `paid` event (body as JSON text, the form rows migrated from the first schema keep) and its
+ * delivery rows straight into D1, with the states and times a test needs. Returns the event key.
+ */
+export async function seedEvent(
+  order: string,
+  rows: readonly SeedRow[],
+  { receivedAt = Date.now(), body }: { receivedAt?: number; body?: Record<string, unknown> } = {},
+): Promise<string> {
+  const key = `${encodeURIComponent(order)}:paid`;
+  const event = body ?? {
+    ...makeEvent({ order_id: order }),
+    key,
+    occurred_at: Math.floor(receivedAt / 1000),
+    context: { source: 'server', received_at: Math.floor(receivedAt / 1000) },
+  };
+  await env.DB.batch([
+    env.DB.prepare(`INSERT OR IGNORE INTO orders (ref) VALUES (?1)`).bind(order),
+    env.DB.prepare(
+      `INSERT INTO order_events (order_no, kind, status, occurred_at, received_at, source, body)
+       SELECT id, 'paid', 'paid', ?2, ?3, 'server', ?4 FROM orders WHERE ref = ?1`,
+    ).bind(order, Math.floor(receivedAt / 1000), receivedAt, JSON.stringify(event)),
+    ...rows.map((r) =>
+      env.DB.prepare(
+        `INSERT INTO order_deliveries (order_no, vendor, kind, state, attempts, due_at, claim, claim_until, updated_at)
+         SELECT o.id, v.code, 'paid', ?3, ?4, ?5, ?6, ?7, ?8 FROM orders o, vendor_codes v WHERE o.ref = ?1 AND v.name = ?2`,
+      ).bind(
+        order,
+        r.vendor,
+        r.state,
+        r.attempts,
+        // due_at is set exactly while a row is open (docs/design/delivery.md).
+        isFinal(r.state) ? null : (r.due ?? receivedAt),
+        r.claim ?? null,
+        r.claimUntil ?? null,
+        r.updatedAt ?? receivedAt,
+      ),
+    ),
+  ]);
+  return key;
+}
 
 /** Waits until the order has `count` delivery rows for `vendor`, all final; throws with the rows otherwise. */
 export async function settledRows(order: string, vendor: string, count: number, timeout = 30_000): Promise<Row[]> {

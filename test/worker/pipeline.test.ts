@@ -1,21 +1,24 @@
 // The backbone end to end: ingest queue → D1 → deliveries queue → fake MyTracker, with retries, rejections,
 // dead rows, dead letters and the cron's re-enqueue of lost work.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { handleDeadLetters } from '../../src/worker/consumers/dead-letter';
+import { defaultDeps, runScheduled } from '../../src/worker/cron';
 import type { DeliveryMessage } from '../../src/worker/env';
-import { defaultDeps, handleDeadLetters, runScheduled } from '../../src/worker/pipeline';
 import {
+  callsOf,
   deliveries,
-  env,
   fakes,
   invocation,
+  isFinal,
   makeEvent,
   postEvents,
   receivedFor,
+  seedEvent,
   storedEvents,
   waitFor,
 } from './helpers';
 
-const final = (state?: string) => state !== undefined && !['pending', 'retry'].includes(state);
+const final = (state?: string) => state !== undefined && isFinal(state);
 async function settled(order: string, vendor = 'mytracker', timeout = 30_000) {
   return waitFor(
     async () => {
@@ -25,14 +28,7 @@ async function settled(order: string, vendor = 'mytracker', timeout = 30_000) {
     { timeout },
   );
 }
-const attemptsOf = async (key: string) =>
-  (
-    await env.DB.prepare(
-      `SELECT http_status, outcome, detail FROM attempts WHERE event_key = ?1 AND vendor = 'mytracker' ORDER BY id`,
-    )
-      .bind(key)
-      .all<{ http_status: number | null; outcome: string; detail: string }>()
-  ).results;
+const attemptsOf = (key: string) => callsOf(key, 'mytracker');
 
 beforeEach(async () => {
   await fakes.reset();
@@ -142,43 +138,15 @@ describe('delivery pipeline', () => {
   });
 });
 
-async function insertEvent(
-  order: string,
-  rows: { vendor: string; state: string; next: number; claimed: number | null; attempts: number }[],
-) {
-  const now = Date.now();
-  const event = {
-    ...makeEvent({ order_id: order }),
-    key: `${order}:paid`,
-    occurred_at: Math.floor(now / 1000),
-    context: { source: 'server', received_at: Math.floor(now / 1000) },
-  };
-  await env.DB.prepare(
-    `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`,
-  )
-    .bind(event.key, order, event.occurred_at, now, JSON.stringify(event))
-    .run();
-  for (const r of rows) {
-    await env.DB.prepare(
-      `INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, claimed_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
-    )
-      .bind(event.key, r.vendor, order, r.state, r.attempts, r.next, r.claimed, now)
-      .run();
-  }
-  return event.key;
-}
-
 describe('cron and dead letters', () => {
   it('re-enqueues an expired claim and leaves a row waiting out its backoff alone', async () => {
     const now = Date.now();
     const lost = `CRON-LOST-${now}`;
     const waiting = `CRON-WAIT-${now}`;
-    await insertEvent(lost, [
-      { vendor: 'mytracker', state: 'pending', next: now - 120_000, claimed: now - 1000, attempts: 1 },
+    await seedEvent(lost, [
+      { vendor: 'mytracker', state: 'claimed', due: now - 120_000, claimUntil: now - 1000, attempts: 1 },
     ]);
-    await insertEvent(waiting, [
-      { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 2 },
-    ]);
+    await seedEvent(waiting, [{ vendor: 'mytracker', state: 'retry', due: now + 3_600_000, attempts: 2 }]);
     const result = await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     const rows = await settled(lost);
@@ -188,13 +156,13 @@ describe('cron and dead letters', () => {
     expect(await receivedFor('mytracker', waiting)).toEqual([]);
   });
 
-  it('marks dead-lettered rows dead but never a delivered one', async () => {
+  it('marks dead-lettered rows dead only when their budget is spent, never a delivered one', async () => {
     const now = Date.now();
-    const a = await insertEvent(`DLQ-A-${now}`, [
-      { vendor: 'mytracker', state: 'retry', next: now, claimed: null, attempts: 3 },
-    ]);
-    const b = await insertEvent(`DLQ-B-${now}`, [
-      { vendor: 'mytracker', state: 'delivered', next: now, claimed: null, attempts: 1 },
+    const a = await seedEvent(`DLQ-A-${now}`, [{ vendor: 'mytracker', state: 'retry', due: now, attempts: 10 }]);
+    const b = await seedEvent(`DLQ-B-${now}`, [{ vendor: 'mytracker', state: 'delivered', due: null, attempts: 1 }]);
+    // Never sent (or budget left): stays open for the cron's re-enqueue.
+    const c = await seedEvent(`DLQ-C-${now}`, [
+      { vendor: 'mytracker', state: 'pending', due: now + 600_000, attempts: 0 },
     ]);
     const acked: string[] = [];
     const message = (key: string) =>
@@ -203,22 +171,24 @@ describe('cron and dead letters', () => {
         ack: () => acked.push(key),
         retry: () => {},
       }) as unknown as Message<DeliveryMessage>;
-    await invocation('queue dead letters', (e) => handleDeadLetters([message(a), message(b)], e, defaultDeps()));
-    expect(acked).toEqual([a, b]);
+    await invocation('queue dead letters', (e) =>
+      handleDeadLetters([message(a), message(b), message(c)], e, defaultDeps()),
+    );
+    expect(acked).toEqual([a, b, c]);
     expect((await deliveries(`DLQ-A-${now}`))[0]?.state).toBe('dead');
     expect((await deliveries(`DLQ-B-${now}`))[0]?.state).toBe('delivered');
+    expect((await deliveries(`DLQ-C-${now}`))[0]).toMatchObject({ state: 'pending', attempts: 0 });
   });
 
   it('purges events past the retention whose deliveries are final, keeping open ones', async () => {
     const now = Date.now();
     const old = now - 40 * 86_400_000;
-    const done = await insertEvent(`PURGE-DONE-${now}`, [
-      { vendor: 'mytracker', state: 'delivered', next: old, claimed: null, attempts: 1 },
-    ]);
-    const open = await insertEvent(`PURGE-OPEN-${now}`, [
-      { vendor: 'mytracker', state: 'retry', next: now + 3_600_000, claimed: null, attempts: 1 },
-    ]);
-    await env.DB.prepare(`UPDATE events SET received_at = ?1 WHERE key IN (?2, ?3)`).bind(old, done, open).run();
+    await seedEvent(`PURGE-DONE-${now}`, [{ vendor: 'mytracker', state: 'delivered', due: null, attempts: 1 }], {
+      receivedAt: old,
+    });
+    await seedEvent(`PURGE-OPEN-${now}`, [{ vendor: 'mytracker', state: 'retry', due: now + 3_600_000, attempts: 1 }], {
+      receivedAt: old,
+    });
     const result = await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
     expect(result.purged).toBeGreaterThanOrEqual(1);
     expect(await storedEvents(`PURGE-DONE-${now}`)).toEqual([]);

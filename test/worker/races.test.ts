@@ -1,18 +1,22 @@
 // Duplicates and races: the same event posted 50 times at once through each door, the same queue message
 // handled twice at once (both consumers), two flushes at once → one stored event, one call per vendor.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { handleDeliveries } from '../../src/worker/consumers/deliveries';
+import { handleIngest } from '../../src/worker/consumers/ingest';
+import { defaultDeps, runScheduled } from '../../src/worker/cron';
 import type { DeliveryMessage, IngestMessage } from '../../src/worker/env';
 import type { CanonicalEvent } from '../../src/worker/event';
-import { defaultDeps, handleDeliveries, handleIngest, runScheduled } from '../../src/worker/pipeline';
 import {
   env,
   fakes,
   invocation,
+  isFinal,
   makeEvent,
   orderId,
   postBrowser,
   postEvents,
   receivedFor,
+  seedEvent,
   storedEvents,
   waitFor,
 } from './helpers';
@@ -37,7 +41,7 @@ async function settle(order: string, expected: number): Promise<Row[]> {
       async () => {
         await invocation('scheduled', (e) => runScheduled(e, defaultDeps()));
         const rows = await rowsOf(order);
-        return rows.length === expected && rows.every((r) => !['pending', 'retry'].includes(r.state)) ? rows : null;
+        return rows.length === expected && rows.every((r) => isFinal(r.state)) ? rows : null;
       },
       { timeout: 30_000, every: 500 },
     )) ?? rowsOf(order)
@@ -151,18 +155,11 @@ describe('the same queue message twice at once', () => {
       occurred_at: Math.floor(now / 1000),
       context: { source: 'server', received_at: Math.floor(now / 1000) },
     };
-    await env.DB.prepare(
-      `INSERT INTO events (key, order_id, status, occurred_at, received_at, source, body) VALUES (?1, ?2, 'paid', ?3, ?4, 'server', ?5)`,
-    )
-      .bind(event.key, order, event.occurred_at, now, JSON.stringify(event))
-      .run();
-    for (const v of QUEUE_VENDORS) {
-      await env.DB.prepare(
-        `INSERT INTO deliveries (event_key, vendor, order_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)`,
-      )
-        .bind(event.key, v, order, now)
-        .run();
-    }
+    await seedEvent(
+      order,
+      QUEUE_VENDORS.map((vendor) => ({ vendor, state: 'pending', due: now, attempts: 0 })),
+      { receivedAt: now, body: event },
+    );
     const batch = (tag: string) =>
       QUEUE_VENDORS.flatMap((vendor) => [
         message<DeliveryMessage>({ key: event.key, vendor }, `${tag}-${vendor}`),

@@ -4,9 +4,9 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretValues } from '../../src/worker/config';
+import { defaultDeps, runScheduled } from '../../src/worker/cron';
 import type { Env, IngestMessage } from '../../src/worker/env';
 import { setLogSink } from '../../src/worker/log';
-import { defaultDeps, runScheduled } from '../../src/worker/pipeline';
 import { type OrderClaims, signOrder } from '../../src/worker/signature';
 
 /** What the shop signs beside the order id (makeEvent's status, total and currency). */
@@ -370,7 +370,7 @@ describe('secrets never leak; logs mask emails and phones', () => {
     await waitFor(
       async () =>
         (await env.DB.prepare(
-          `SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`,
+          `SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'claimed', 'retry') AND vendor != 'yandex' AND next_attempt_at < ?1`,
         )
           .bind(Date.now() + 30_000)
           .first<{ n: number }>())!.n === 0,
@@ -398,7 +398,9 @@ describe('secrets never leak; logs mask emails and phones', () => {
         const { results } = await env.DB.prepare(`SELECT vendor, state FROM deliveries WHERE order_id = ?1`)
           .bind(order)
           .all<{ vendor: string; state: string }>();
-        return results.length === 5 && results.every((r) => !['pending', 'retry'].includes(r.state)) ? results : null;
+        return results.length === 5 && results.every((r) => !['pending', 'claimed', 'retry'].includes(r.state))
+          ? results
+          : null;
       },
       { timeout: 30_000, every: 500 },
     );

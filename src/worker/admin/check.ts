@@ -1,7 +1,7 @@
 // Credential check: sends the vendor's own "do these credentials work" request (vendor.checkRequest, e.g.
 // MyTracker's /v1/test-app-access) from the Worker and reports the outcome; the secret never leaves the Worker.
 import { enabledVendor } from '../config';
-import { fetchSend, type Send } from '../deliver';
+import { fetchSend, type Send } from '../deliveries/send';
 import { type Env, intVar } from '../env';
 import { HttpError } from '../http';
 import { vendorByName } from '../vendors';

@@ -2,13 +2,14 @@
 // events, and one order's ledger. Every text a vendor wrote is shown truncated with secrets masked, and emails,
 // phones and IPs are masked unless `reveal`.
 import { enabledVendors } from '../config';
+import type { DeliveryState } from '../deliveries/state';
 import type { Env } from '../env';
 import type { Status } from '../event';
 import { type FoldedOrder, foldOrder } from '../order';
-import type { DeliveryRow, DeliveryState } from '../store';
 import { VENDORS, vendorByName } from '../vendors';
 import { truncate } from '../vendors/http';
 import { maskDeep, maskField, maskText, secretsOf } from './mask';
+import type { DeliveryRow } from './queries';
 import { type AttemptRow, countByVendorState, latestEvents, orderLedger, STATES, type StoredEvent } from './queries';
 
 export const WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;

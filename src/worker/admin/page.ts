@@ -2,9 +2,9 @@
 // script, both under a per-response CSP nonce (their sources are in src/worker/admin/client/, built by build.mjs).
 // Every action is a plain form POST carrying the session's CSRF token, so the page works without JavaScript.
 import { BROWSE_OUTCOMES, type BrowseCountRow } from '../browse/counts';
+import { type DeliveryState, OPEN_STATES } from '../deliveries/state';
 import { ADMIN_CSS, ADMIN_SCRIPT } from '../generated/admin';
 import type { Health } from '../health';
-import type { DeliveryState } from '../store';
 import type { CheckResult } from './check';
 import type { Counts, EventLine, Ledger } from './data';
 import { type Html, html, raw } from './html';
@@ -42,12 +42,13 @@ export type PageModel = {
 const STATE_LABEL: Record<DeliveryState, string> = {
   delivered: 'Delivered',
   pending: 'Pending',
+  claimed: 'Sending',
   retry: 'Retrying',
   skipped: 'Skipped',
   rejected: 'Rejected',
   dead: 'Dead',
 };
-const LIVE: readonly DeliveryState[] = ['pending', 'retry'];
+const LIVE: readonly DeliveryState[] = OPEN_STATES;
 
 // ---- formatting ----
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -131,7 +132,7 @@ function tiles(day: Counts): Html {
     html`<div class="tile card ${cls}"><div class="n">${n.toLocaleString('en')}</div><div class="l">${label}</div></div>`;
   return html`<div class="tiles">
     ${tile(t.delivered, 'Delivered · 24 h', 'ok')}
-    ${tile(t.pending + t.retry, 'Waiting or retrying', 'info')}
+    ${tile(t.pending + t.claimed + t.retry, 'Waiting or retrying', 'info')}
     ${tile(t.dead + t.rejected, 'Dead or rejected · 24 h', t.dead + t.rejected ? 'bad' : '')}
     ${tile(t.skipped, 'Skipped · 24 h', '')}
   </div>`;

@@ -2,14 +2,15 @@
 // each enabled vendor would receive, folded with the order's stored events, secrets masked. Nothing is sent
 // and nothing is stored.
 import { enabledVendors } from '../config';
-import { buildWork, planWork } from '../deliver';
+import { buildWork, planWork } from '../deliveries/send';
+import { vendorCode } from '../deliveries/state';
+import { orderEvents, sentEvents } from '../deliveries/store';
 import { defaultCurrency, type Env, flag } from '../env';
 import { type CanonicalEvent, type Context, parseEventInput } from '../event';
 import { toCanonicalEvent } from '../event-key';
 import { HttpError } from '../http';
 import { fromBrowserBody } from '../normalize';
 import { type FoldedOrder, foldOrder } from '../order';
-import { orderEvents, sentEvents } from '../store';
 import { VENDORS } from '../vendors';
 import type { Skip } from '../vendors/types';
 import { type MaskedRequest, maskDeep, maskRequest, maskSecrets, secretsOf } from './mask';
@@ -73,7 +74,8 @@ export async function preview(env: Env, body: unknown, now: number, reveal: bool
         skipped: [],
       };
       try {
-        const sent = await sentEvents(env.DB, vendor.name, [event.order_id]);
+        const code = vendorCode(vendor.name);
+        const sent = code === undefined ? new Map() : await sentEvents(env.DB, code, [event.order_id]);
         const work = buildWork([event.key], events, sent);
         const { plan } = planWork(vendor, config, work, consentRequired);
         out.requests = plan.requests.map((r) => maskRequest(r, secrets, reveal));

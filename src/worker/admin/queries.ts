@@ -1,10 +1,38 @@
-// Every D1 statement of the operator view and /health (the pipeline's own statements live in store.ts).
-// Each is shaped for an index of migrations/0001_init.sql: deliveries_updated for windows, deliveries_order
-// and events_order for one order, attempts_delivery for its calls, deliveries_due for state look-ups.
+// The read models' D1 statements (the operator view and /health), over the tables of migrations/0002 and the
+// predicates of src/worker/deliveries/state.ts. One order is read by its primary keys; /health reads the
+// failed-rows index only. The dashboard's windows scan the tables: no index is kept for it alone.
+import { bodyColumns, keyOf, unpackBody } from '../deliveries/keys';
+import { type DeliveryState, SQL } from '../deliveries/state';
 import type { CanonicalEvent, Status } from '../event';
-import type { DeliveryRow, DeliveryState } from '../store';
 
-export const STATES: readonly DeliveryState[] = ['delivered', 'pending', 'retry', 'skipped', 'rejected', 'dead'];
+export const STATES: readonly DeliveryState[] = [
+  'delivered',
+  'pending',
+  'claimed',
+  'retry',
+  'skipped',
+  'rejected',
+  'dead',
+];
+
+/** A delivery row as the read models show it (the `deliveries` view's columns). */
+export type DeliveryRow = {
+  event_key: string;
+  vendor: string;
+  order_id: string;
+  state: DeliveryState;
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_status: number | null;
+  last_detail: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+};
+const ROW_COLUMNS = `event_key, vendor, order_id, state, reason, attempts, next_attempt_at, claimed_until, last_status,
+  last_detail, created_at, updated_at, delivered_at`;
 
 export type StateCount = { vendor: string; state: DeliveryState; n: number };
 
@@ -12,8 +40,8 @@ export type StateCount = { vendor: string; state: DeliveryState; n: number };
 export async function countByVendorState(db: D1Database, since: number): Promise<StateCount[]> {
   const { results } = await db
     .prepare(
-      // `+` keeps the planner on deliveries_updated (a range of the window) rather than scanning deliveries_due.
-      `SELECT vendor, state, count(*) AS n FROM deliveries WHERE updated_at >= ?1 GROUP BY +vendor, +state`,
+      `SELECT v.name AS vendor, d.state, count(*) AS n FROM order_deliveries d JOIN vendor_codes v ON v.code = d.vendor
+       WHERE d.updated_at >= ?1 GROUP BY d.vendor, d.state`,
     )
     .bind(since)
     .all<StateCount>();
@@ -38,15 +66,26 @@ export type EventSummary = {
 export async function latestEvents(db: D1Database, limit: number, before?: number): Promise<EventSummary[]> {
   const { results } = await db
     .prepare(
-      `SELECT e.key, e.order_id, e.status, e.occurred_at, e.received_at, e.source,
-            json_extract(e.body, '$.total') AS total, json_extract(e.body, '$.currency') AS currency,
-            json_extract(e.body, '$.customer.email') AS email,
-            (SELECT group_concat(d.vendor || ':' || d.state) FROM deliveries d WHERE d.event_key = e.key) AS states
-     FROM events e WHERE e.received_at < ?2 ORDER BY e.received_at DESC, e.key LIMIT ?1`,
+      `SELECT e.kind, o.ref AS order_id, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')},
+              (SELECT group_concat(v.name || ':' || d.state) FROM order_deliveries d JOIN vendor_codes v ON v.code = d.vendor
+               WHERE d.order_no = e.order_no AND d.kind = e.kind) AS states
+       FROM order_events e JOIN orders o ON o.id = e.order_no
+       WHERE e.received_at < ?2 ORDER BY e.received_at DESC, e.order_no DESC, e.kind LIMIT ?1`,
     )
     .bind(limit, before ?? Number.MAX_SAFE_INTEGER)
-    .all<EventSummary>();
-  return results;
+    .all<Omit<EventSummary, 'key' | 'total' | 'currency' | 'email'> & { kind: string; packed: number; body: string }>();
+  return Promise.all(
+    results.map(async ({ kind, packed, body, ...r }) => {
+      const e = JSON.parse(await unpackBody(body, packed)) as Partial<CanonicalEvent>;
+      return {
+        ...r,
+        key: keyOf(kind, r.order_id),
+        total: e.total ?? null,
+        currency: e.currency ?? null,
+        email: e.customer?.email ?? null,
+      };
+    }),
+  );
 }
 
 export type StoredEvent = {
@@ -58,7 +97,6 @@ export type StoredEvent = {
   event: CanonicalEvent;
 };
 export type AttemptRow = {
-  id: number;
   event_key: string;
   vendor: string;
   at: number;
@@ -68,93 +106,75 @@ export type AttemptRow = {
   duration_ms: number | null;
 };
 
-/** One order's events, delivery rows and vendor calls (newest calls capped at `maxAttempts`). */
+/**
+ * One order's events, delivery rows and vendor calls (newest calls capped at `maxAttempts`): every failed call
+ * from call_log, and each delivery's successful call from its row (time, HTTP status).
+ */
 export async function orderLedger(
   db: D1Database,
   orderId: string,
   maxAttempts = 500,
 ): Promise<{ events: StoredEvent[]; deliveries: DeliveryRow[]; attempts: AttemptRow[] }> {
+  const order = `(SELECT id FROM orders WHERE ref = ?1)`;
   const [events, deliveries, attempts] = await db.batch([
     db
       .prepare(
-        `SELECT key, status, occurred_at, received_at, source, body FROM events WHERE order_id = ?1 ORDER BY occurred_at, received_at`,
+        `SELECT e.kind, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')} FROM order_events e
+         WHERE e.order_no = ${order} ORDER BY e.occurred_at, e.received_at`,
       )
       .bind(orderId),
-    db.prepare(`SELECT * FROM deliveries WHERE order_id = ?1 ORDER BY vendor, created_at, event_key`).bind(orderId),
+    db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM deliveries WHERE order_no = ${order} ORDER BY vendor, created_at, event_key`)
+      .bind(orderId),
     db
       .prepare(
-        `SELECT * FROM (SELECT a.* FROM attempts a WHERE a.event_key IN (SELECT key FROM events WHERE order_id = ?1)
-                      ORDER BY a.at DESC, a.id DESC LIMIT ?2) ORDER BY at, id`,
+        `SELECT * FROM (
+           SELECT a.kind, v.name AS vendor, a.at, a.http_status, a.outcome, a.detail, a.duration_ms
+             FROM call_log a JOIN vendor_codes v ON v.code = a.vendor WHERE a.order_no = ${order}
+           UNION ALL
+           SELECT d.kind, v.name, d.updated_at, d.http_status, 'delivered',
+                  d.http_status || ' (delivered; a vendor answer is kept for failures only)', NULL
+             FROM order_deliveries d JOIN vendor_codes v ON v.code = d.vendor WHERE d.order_no = ${order} AND d.state = 'delivered'
+           ORDER BY 3 DESC LIMIT ?2) ORDER BY at`,
       )
       .bind(orderId, maxAttempts),
   ]);
-  type Raw = Omit<StoredEvent, 'event'> & { body: string };
+  type RawEvent = Omit<StoredEvent, 'event' | 'key'> & { kind: string; packed: number; body: string };
   return {
-    events: ((events?.results ?? []) as Raw[]).map(({ body, ...rest }) => ({
-      ...rest,
-      event: JSON.parse(body) as CanonicalEvent,
-    })),
+    events: await Promise.all(
+      ((events?.results ?? []) as RawEvent[]).map(async ({ kind, packed, body, ...rest }) => ({
+        ...rest,
+        key: keyOf(kind, orderId),
+        event: JSON.parse(await unpackBody(body, packed)) as CanonicalEvent,
+      })),
+    ),
     deliveries: (deliveries?.results ?? []) as DeliveryRow[],
-    attempts: (attempts?.results ?? []) as AttemptRow[],
+    attempts: ((attempts?.results ?? []) as (Omit<AttemptRow, 'event_key'> & { kind: string })[]).map(
+      ({ kind, ...a }) => ({ ...a, event_key: keyOf(kind, orderId) }),
+    ),
   };
 }
 
-export async function deliveryRow(db: D1Database, key: string, vendor: string): Promise<DeliveryRow | null> {
+export async function deliveryRow(
+  db: D1Database,
+  key: string,
+  vendor: string,
+  orderId: string,
+): Promise<DeliveryRow | null> {
   return db
-    .prepare(`SELECT * FROM deliveries WHERE event_key = ?1 AND vendor = ?2`)
-    .bind(key, vendor)
+    .prepare(
+      `SELECT ${ROW_COLUMNS} FROM deliveries WHERE order_no = (SELECT id FROM orders WHERE ref = ?3) AND vendor = ?2 AND event_key = ?1`,
+    )
+    .bind(key, vendor, orderId)
     .first<DeliveryRow>();
 }
 
-export type Replayed = { event_key: string; vendor: string; previous: DeliveryState };
-export type ReplayTarget = { key: string; vendor: string } | { vendor: string } | { order_id: string; vendor?: string };
-
-/**
- * Sets rows back to `pending` for a fresh set of attempts (the attempts log is kept). Only rows in `states`
- * are touched, and never one whose claim is running (a call in flight); at most `limit` rows per call.
- * One D1 batch (a transaction): the target's states before, the rows chosen, the update of exactly those.
- */
-export async function resetForReplay(
-  db: D1Database,
-  target: ReplayTarget,
-  states: readonly DeliveryState[],
-  now: number,
-  limit: number,
-): Promise<{ replayed: Replayed[]; before: { state: DeliveryState; n: number }[] }> {
-  const where =
-    'key' in target
-      ? 'event_key = ?1 AND vendor = ?2'
-      : 'order_id' in target
-        ? 'order_id = ?1 AND (?2 IS NULL OR vendor = ?2)'
-        : '?1 IS NULL AND vendor = ?2';
-  const a = 'key' in target ? target.key : 'order_id' in target ? target.order_id : null;
-  const b = target.vendor ?? null;
-  const chosen = `SELECT rowid FROM deliveries WHERE ${where} AND state IN (SELECT value FROM json_each(?3))
-    AND (claimed_until IS NULL OR claimed_until < ?4) ORDER BY rowid LIMIT ?5`;
-  const args = [a, b, JSON.stringify(states), now, limit] as const;
-  const [before, replayed] = await db.batch([
-    db.prepare(`SELECT state, count(*) AS n FROM deliveries WHERE ${where} GROUP BY state`).bind(a, b),
-    db
-      .prepare(`SELECT event_key, vendor, state AS previous FROM deliveries WHERE rowid IN (${chosen}) ORDER BY rowid`)
-      .bind(...args),
-    db
-      .prepare(
-        `UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, claimed_until = NULL, next_attempt_at = ?4,
-         updated_at = ?4, last_detail = 'replay requested by the operator'
-       WHERE rowid IN (${chosen})`,
-      )
-      .bind(...args),
-  ]);
-  return {
-    before: (before?.results ?? []) as { state: DeliveryState; n: number }[],
-    replayed: (replayed?.results ?? []) as Replayed[],
-  };
-}
-
-/** Dead rows whose state changed since `since`. */
+/** Dead rows whose state changed since `since` (the failed-rows index). */
 export async function countDeadSince(db: D1Database, since: number): Promise<number> {
   const row = await db
-    .prepare(`SELECT count(*) AS n FROM deliveries WHERE state = 'dead' AND updated_at >= ?1`)
+    .prepare(
+      `SELECT count(*) AS n FROM order_deliveries d WHERE ${SQL.failing} AND d.state = 'dead' AND d.updated_at >= ?1`,
+    )
     .bind(since)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -163,23 +183,24 @@ export async function countDeadSince(db: D1Database, since: number): Promise<num
 export type FailingVendor = { vendor: string; failing: number; since: number; last_delivered: number | null };
 
 /**
- * Per vendor, the rows failing (retry / dead / rejected, changed since `since`) that were created after the
- * vendor's latest delivery in that window, and when the oldest of them was created: a streak of failures.
+ * Per vendor, the rows failing (retry / dead / rejected, changed since `since`) of orders newer than the vendor's
+ * latest delivered order, and when the oldest of their events was received: a streak of failures. The latest
+ * delivery is looked for only among orders from the vendor's oldest failing one on (a bounded walk of the key).
  */
 export async function failingStreaks(db: D1Database, since: number): Promise<FailingVendor[]> {
   const { results } = await db
     .prepare(
-      `WITH failing AS (SELECT vendor, created_at FROM deliveries
-                      WHERE state IN ('retry', 'dead', 'rejected') AND updated_at >= ?1),
-          -- Walks deliveries_updated back from the newest row: a healthy vendor's last delivery is near the top.
-          last AS MATERIALIZED (SELECT v.vendor, (SELECT d.updated_at FROM deliveries d WHERE +d.vendor = v.vendor
-                                     AND +d.state = 'delivered' AND d.updated_at >= ?1
-                                     ORDER BY d.updated_at DESC LIMIT 1) AS delivered_at
-                   FROM (SELECT DISTINCT vendor FROM failing) v)
-     SELECT f.vendor, count(*) AS failing, min(f.created_at) AS since, l.delivered_at AS last_delivered
-     FROM failing f JOIN last l ON l.vendor = f.vendor
-     WHERE f.created_at > coalesce(l.delivered_at, 0)
-     GROUP BY f.vendor ORDER BY f.vendor`,
+      `WITH failing AS (SELECT d.vendor, d.order_no, d.kind FROM order_deliveries d WHERE ${SQL.failing} AND d.updated_at >= ?1),
+            first AS (SELECT vendor, min(order_no) AS lo FROM failing GROUP BY vendor),
+            last AS MATERIALIZED (SELECT f.vendor, (SELECT max(d.order_no) FROM order_deliveries d WHERE d.order_no >= f.lo
+                                  AND +d.vendor = f.vendor AND +d.state = 'delivered') AS ok FROM first f)
+       SELECT v.name AS vendor, count(*) AS failing, min(e.received_at) AS since,
+              (SELECT max(d.updated_at) FROM order_deliveries d WHERE d.order_no = l.ok AND d.vendor = l.vendor
+                 AND d.state = 'delivered') AS last_delivered
+       FROM failing f JOIN last l ON l.vendor = f.vendor JOIN vendor_codes v ON v.code = f.vendor
+         JOIN order_events e ON e.order_no = f.order_no AND e.kind = f.kind
+       WHERE f.order_no > coalesce(l.ok, 0)
+       GROUP BY f.vendor ORDER BY v.name`,
     )
     .bind(since)
     .all<FailingVendor>();

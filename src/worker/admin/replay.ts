@@ -1,21 +1,23 @@
-// Replay (docs/design/delivery.md): rows go back to `pending` with a fresh set of attempts and a queue
-// message each; a batched vendor's next flush picks its rows up. A delivered row is resent only when forced,
-// and a row whose call is in flight is never touched, so replaying twice sends nothing more.
+// Replay (README "Operating", docs/design/delivery.md): rows go back to `pending` with a fresh set of attempts and
+// a queue message each; a batched vendor's next flush picks its rows up. A delivered row is resent only when
+// forced, and a row whose call is in flight is never touched, so replaying twice sends nothing more.
 import * as v from 'valibot';
 import { enabledVendor } from '../config';
+import { orderIdOfKey } from '../deliveries/keys';
+import { type Replayed, type ReplayTarget, resetForReplay } from '../deliveries/replay';
+import type { DeliveryState } from '../deliveries/state';
 import type { Env } from '../env';
 import { toIssues } from '../event';
 import { HttpError } from '../http';
 import { log } from '../log';
-import type { DeliveryState } from '../store';
 import { vendorByName } from '../vendors';
-import { deliveryRow, type Replayed, type ReplayTarget, resetForReplay } from './queries';
+import { deliveryRow } from './queries';
 
 /** Rows replayed per request; the answer says `more: true` when the target holds more. */
 export const REPLAY_LIMIT = 1000;
-const DEFAULT_STATES: DeliveryState[] = ['dead', 'rejected'];
+const DEFAULT_STATES: ('dead' | 'rejected')[] = ['dead', 'rejected'];
 /** Everything but `delivered` (which needs `force`): a skipped row may be worth a retry once a vendor is configured. */
-const REPLAYABLE: DeliveryState[] = ['pending', 'retry', 'skipped', 'rejected', 'dead'];
+const REPLAYABLE: DeliveryState[] = ['pending', 'claimed', 'retry', 'skipped', 'rejected', 'dead'];
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(256));
 const Force = v.optional(v.boolean(), false);
@@ -74,7 +76,14 @@ export async function replay(env: Env, request: ReplayRequest, now: number): Pro
     target = request.vendor ? { order_id: request.order_id, vendor: request.vendor } : { order_id: request.order_id };
     states = force ? [...REPLAYABLE, 'delivered'] : REPLAYABLE;
   }
-  const { replayed, before } = await resetForReplay(env.DB, target, states, now, REPLAY_LIMIT);
+  const { replayed, before } = await resetForReplay(
+    env.DB,
+    target,
+    'key' in target ? orderIdOfKey(target.key) : null,
+    states,
+    now,
+    REPLAY_LIMIT,
+  );
   if (!replayed.length && 'key' in target) await explainNothing(env, target);
   if (!replayed.length && 'order_id' in target && !before.length) {
     throw new HttpError(404, 'not_found', `No deliveries for order ${target.order_id}`);
@@ -98,7 +107,8 @@ export async function replay(env: Env, request: ReplayRequest, now: number): Pro
 
 /** Why a single delivery was not replayed: missing, delivered without force, or in flight. */
 async function explainNothing(env: Env, target: { key: string; vendor: string }): Promise<never> {
-  const row = await deliveryRow(env.DB, target.key, target.vendor);
+  const order = orderIdOfKey(target.key);
+  const row = order === null ? null : await deliveryRow(env.DB, target.key, target.vendor, order);
   if (!row) throw new HttpError(404, 'not_found', `No delivery ${target.key} → ${target.vendor}`);
   if (row.state === 'delivered')
     throw new HttpError(
@@ -112,12 +122,12 @@ async function explainNothing(env: Env, target: { key: string; vendor: string })
 /** One message per replayed row of a queue vendor; a batched vendor's rows wait for its flush. */
 async function enqueue(env: Env, rows: readonly Replayed[]): Promise<{ enqueued: number; awaitingFlush: string[] }> {
   const awaitingFlush = new Set<string>();
-  const messages: { body: { key: string; vendor: string } }[] = [];
+  const messages: { body: { key: string; vendor: string; order_id: string } }[] = [];
   for (const r of rows) {
     // A disabled or unknown vendor still gets its message: the consumer records it as skipped, not stuck.
     const mode = (enabledVendor(env, r.vendor)?.vendor ?? vendorByName(r.vendor))?.mode ?? 'queue';
     if (mode === 'flush') awaitingFlush.add(r.vendor);
-    else messages.push({ body: { key: r.event_key, vendor: r.vendor } });
+    else messages.push({ body: { key: r.event_key, vendor: r.vendor, order_id: r.order_id } });
   }
   for (let i = 0; i < messages.length; i += 100) await env.DELIVERIES.sendBatch(messages.slice(i, i + 100));
   return { enqueued: messages.length, awaitingFlush: [...awaitingFlush] };

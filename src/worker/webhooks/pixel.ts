@@ -4,7 +4,9 @@
 // into events of the same order that arrive through the signed Shopify webhook within 24 hours, and only into
 // visitor ids and consent the webhook does not have. Its other job: a Shopify cancellation that also refunds is
 // one cancellation, not a refund plus a cancellation (both webhooks fire; whichever is stored first stands).
+
 import * as v from 'valibot';
+import { orderEvents } from '../deliveries/store';
 import type { IngestMessage } from '../env';
 import type { CanonicalEvent, Consent, Customer } from '../event';
 import { HttpError } from '../http';
@@ -132,15 +134,19 @@ export async function prepareIngest(
   if (!shopify.length) return events.map(({ m, event }) => wrap(m, event));
 
   const orderIds = JSON.stringify([...new Set(shopify.map((x) => x.event.order_id))]);
-  const [hintRows, negatives] = await db.batch<{ body: string; status: string; action_id: string | null }>([
-    db.prepare(`SELECT body FROM pixel_hints WHERE order_id IN (SELECT value FROM json_each(?1))`).bind(orderIds),
+  const [hintRows, stored] = await Promise.all([
     db
-      .prepare(
-        `SELECT status, body, json_extract(body, '$.action_id') AS action_id FROM events
-         WHERE order_id IN (SELECT value FROM json_each(?1)) AND source = 'shopify' AND status IN ('refunded', 'cancelled')`,
-      )
-      .bind(orderIds),
+      .prepare(`SELECT body FROM pixel_hints WHERE order_id IN (SELECT value FROM json_each(?1))`)
+      .bind(orderIds)
+      .all<{ body: string }>(),
+    // Stored bodies are compressed: the delivery engine reads them (src/worker/deliveries/store.ts).
+    orderEvents(db, JSON.parse(orderIds) as string[]),
   ]);
+  const negatives = {
+    results: stored.filter(
+      (e) => e.context.source === 'shopify' && (e.status === 'refunded' || e.status === 'cancelled'),
+    ),
+  };
   const hintOf = new Map<string, PixelHint>();
   for (const r of hintRows?.results ?? []) {
     const h = JSON.parse(r.body) as PixelHint;
@@ -149,8 +155,7 @@ export async function prepareIngest(
   // Refund ids already standing as refunds, and refund ids a stored cancellation already covers, per order.
   const refunded = new Set<string>();
   const coveredByCancel = new Set<string>();
-  for (const r of negatives?.results ?? []) {
-    const e = JSON.parse(r.body) as CanonicalEvent;
+  for (const e of negatives.results) {
     if (e.status === 'refunded' && e.action_id) refunded.add(`${e.order_id}\n${e.action_id}`);
     if (e.status === 'cancelled') for (const id of refundIds(e)) coveredByCancel.add(`${e.order_id}\n${id}`);
   }

@@ -2,7 +2,7 @@
 // eSputnik: the golden fixtures beside this file (written by hand from the docs, docs/vendors/esputnik.md) are
 // replayed by test/vendors/golden.test.ts; these tests add edge cases, classify, config and the credentials check.
 import { describe, expect, it } from 'vitest';
-import { buildWork } from '../../../src/worker/deliver';
+import { buildWork } from '../../../src/worker/deliveries/send';
 import { type ESputnikConfig, esputnik } from '../../../src/worker/vendors/esputnik';
 import type { Plan, Work } from '../../../src/worker/vendors/types';
 import { type Fixture, load } from '../fixture-work';

@@ -1,7 +1,7 @@
 // Yandex Metrica beyond the golden fixtures: classify (FAILED validation inside a 200), config, the row cap and
 // the multipart body as a real multipart parser reads it.
 import { describe, expect, it } from 'vitest';
-import { buildWork } from '../../../src/worker/deliver';
+import { buildWork } from '../../../src/worker/deliveries/send';
 import { parseEventInput } from '../../../src/worker/event';
 import { toCanonicalEvent } from '../../../src/worker/event-key';
 import {
