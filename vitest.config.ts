@@ -59,7 +59,15 @@ export default defineConfig({
         },
       },
       { test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] } },
-      { test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000 } },
+      // src/**/*.test.ts: pure unit tests beside their module (e.g. src/worker/deliveries/state.test.ts).
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/node/**/*.test.ts', 'src/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
       // Debian Chromium against `wrangler dev` (test/browser/harness.ts); .ci/run installs chromium.
       {
         test: {
