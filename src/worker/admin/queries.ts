@@ -1,7 +1,8 @@
 // The read models' D1 statements (the operator view and /health), over the tables of migrations/0002 and the
 // predicates of src/worker/deliveries/state.ts. One order is read by its primary keys; /health reads the
 // failed-rows index only. The dashboard's windows scan the tables: no index is kept for it alone.
-import { bodyColumns, keyOf, unpackBody } from '../deliveries/keys';
+import { eventOf, readEvents, type StoredRow } from '../deliveries/bodies';
+import { bodyColumns, keyOf } from '../deliveries/keys';
 import { type DeliveryState, SQL } from '../deliveries/state';
 import type { CanonicalEvent, Status } from '../event';
 
@@ -66,26 +67,35 @@ export type EventSummary = {
 export async function latestEvents(db: D1Database, limit: number, before?: number): Promise<EventSummary[]> {
   const { results } = await db
     .prepare(
-      `SELECT e.kind, o.ref AS order_id, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')},
+      `SELECT e.order_no, e.kind, o.ref AS order_id, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')},
               (SELECT group_concat(v.name || ':' || d.state) FROM order_deliveries d JOIN vendor_codes v ON v.code = d.vendor
                WHERE d.order_no = e.order_no AND d.kind = e.kind) AS states
        FROM order_events e JOIN orders o ON o.id = e.order_no
        WHERE e.received_at < ?2 ORDER BY e.received_at DESC, e.order_no DESC, e.kind LIMIT ?1`,
     )
     .bind(limit, before ?? Number.MAX_SAFE_INTEGER)
-    .all<Omit<EventSummary, 'key' | 'total' | 'currency' | 'email'> & { kind: string; packed: number; body: string }>();
-  return Promise.all(
-    results.map(async ({ kind, packed, body, ...r }) => {
-      const e = JSON.parse(await unpackBody(body, packed)) as Partial<CanonicalEvent>;
-      return {
-        ...r,
-        key: keyOf(kind, r.order_id),
-        total: e.total ?? null,
-        currency: e.currency ?? null,
-        email: e.customer?.email ?? null,
-      };
-    }),
-  );
+    .all<Omit<EventSummary, 'key' | 'total' | 'currency' | 'email'> & StoredRow>();
+  // An event stored as its changes is completed from its order's base event, fetched when not on this page.
+  const read = await readEvents(results, async (wanted) => {
+    const { results: bases } = await db
+      .prepare(
+        `SELECT e.order_no, e.kind, ${bodyColumns('e')} FROM order_events e WHERE (e.order_no, e.kind) IN
+           (SELECT json_extract(value, '$.order_no'), json_extract(value, '$.kind') FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify(wanted))
+      .all<StoredRow>();
+    return bases;
+  });
+  return results.map(({ order_no, kind, packed: _p, body: _b, ...r }) => {
+    const e: Partial<CanonicalEvent> = eventOf(read, order_no, kind) ?? {};
+    return {
+      ...r,
+      key: keyOf(kind, r.order_id),
+      total: e.total ?? null,
+      currency: e.currency ?? null,
+      email: e.customer?.email ?? null,
+    };
+  });
 }
 
 export type StoredEvent = {
@@ -119,7 +129,7 @@ export async function orderLedger(
   const [events, deliveries, attempts] = await db.batch([
     db
       .prepare(
-        `SELECT e.kind, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')} FROM order_events e
+        `SELECT e.order_no, e.kind, e.status, e.occurred_at, e.received_at, e.source, ${bodyColumns('e')} FROM order_events e
          WHERE e.order_no = ${order} ORDER BY e.occurred_at, e.received_at`,
       )
       .bind(orderId),
@@ -139,15 +149,14 @@ export async function orderLedger(
       )
       .bind(orderId, maxAttempts),
   ]);
-  type RawEvent = Omit<StoredEvent, 'event' | 'key'> & { kind: string; packed: number; body: string };
+  type RawEvent = Omit<StoredEvent, 'event' | 'key'> & StoredRow;
+  const raw = (events?.results ?? []) as RawEvent[];
+  const read = await readEvents(raw);
   return {
-    events: await Promise.all(
-      ((events?.results ?? []) as RawEvent[]).map(async ({ kind, packed, body, ...rest }) => ({
-        ...rest,
-        key: keyOf(kind, orderId),
-        event: JSON.parse(await unpackBody(body, packed)) as CanonicalEvent,
-      })),
-    ),
+    events: raw.flatMap(({ order_no, kind, packed: _p, body: _b, ...rest }) => {
+      const event = eventOf(read, order_no, kind);
+      return event ? [{ ...rest, key: keyOf(kind, orderId), event }] : [];
+    }),
     deliveries: (deliveries?.results ?? []) as DeliveryRow[],
     attempts: ((attempts?.results ?? []) as (Omit<AttemptRow, 'event_key'> & { kind: string })[]).map(
       ({ kind, ...a }) => ({ ...a, event_key: keyOf(kind, orderId) }),

@@ -3,6 +3,7 @@
 // 100-bound-parameter limit. Transitions follow ./state.ts; every write of a result presents its claim id.
 import type { CanonicalEvent, Status } from '../event';
 import type { SentEvent } from '../vendors/types';
+import { eventOf, readEvents, type StoredRow, storedForm } from './bodies';
 import { bodyColumns, keyPrefix, kindOf, packBody, unpackBody } from './keys';
 import type { Result } from './results';
 import { type DeliveryState, SQL, sql } from './state';
@@ -41,6 +42,7 @@ export async function storeEvents(
   vendors: readonly number[],
   now: number,
 ): Promise<NewRow[]> {
+  const bases = await fullBases(db, events);
   const packed = await Promise.all(
     events.map(async (e) => ({
       o: e.order_id,
@@ -50,7 +52,7 @@ export async function storeEvents(
       t: e.occurred_at,
       r: e.context.received_at * 1000,
       src: e.context.source,
-      b: await packBody(JSON.stringify(e)),
+      b: await packBody(storedForm(e, bases.get(e.order_id))),
     })),
   );
   const out: NewRow[] = [];
@@ -97,6 +99,27 @@ export async function storeEvents(
     }
   }
   return out;
+}
+
+/** Per order, its earliest stored event that is stored whole: the base its later events are stored against. */
+async function fullBases(
+  db: D1Database,
+  events: readonly CanonicalEvent[],
+): Promise<Map<string, { kind: string; event: Record<string, unknown> }>> {
+  const { results } = await db
+    .prepare(
+      `SELECT o.ref, e.kind, ${bodyColumns('e')} FROM order_events e JOIN orders o ON o.id = e.order_no
+       WHERE o.ref IN (SELECT value FROM json_each(?1)) ORDER BY e.order_no, e.occurred_at, e.kind`,
+    )
+    .bind(JSON.stringify([...new Set(events.map((e) => e.order_id))]))
+    .all<{ ref: string; kind: string; packed: number; body: string }>();
+  const bases = new Map<string, { kind: string; event: Record<string, unknown> }>();
+  for (const r of results) {
+    if (bases.has(r.ref)) continue;
+    const event = JSON.parse(await unpackBody(r.body, r.packed)) as Record<string, unknown>;
+    if (!('~' in event)) bases.set(r.ref, { kind: r.kind, event });
+  }
+  return bases;
 }
 
 const keyOfRow = (kind: string, ref: string): string =>
@@ -196,15 +219,15 @@ export async function loadOrders(db: D1Database, vendor: number, orderNos: reado
        FROM order_events e WHERE e.order_no IN (SELECT value FROM json_each(?2))`,
     )
     .bind(vendor, JSON.stringify([...new Set(orderNos)]))
-    .all<{ order_no: number; kind: string; packed: number; body: string; vstate: DeliveryState | null }>();
-  const events = await Promise.all(
-    results.map(async (r) => JSON.parse(await unpackBody(r.body, r.packed)) as CanonicalEvent),
-  );
+    .all<StoredRow & { vstate: DeliveryState | null }>();
+  const read = await readEvents(results);
+  const events: CanonicalEvent[] = [];
   const sent = new Map<string, SentEvent[]>();
   const byOrderNo = new Map<number, string>();
-  results.forEach((r, i) => {
-    const e = events[i];
+  results.forEach((r) => {
+    const e = eventOf(read, r.order_no, r.kind);
     if (!e) return;
+    events.push(e);
     byOrderNo.set(r.order_no, e.order_id);
     if (r.vstate !== 'delivered') return;
     const list = sent.get(e.order_id) ?? [];
@@ -218,12 +241,12 @@ export async function loadOrders(db: D1Database, vendor: number, orderNos: reado
 export async function orderEvents(db: D1Database, orderIds: readonly string[]): Promise<CanonicalEvent[]> {
   const { results } = await db
     .prepare(
-      `SELECT ${bodyColumns('e')} FROM order_events e
+      `SELECT e.order_no, e.kind, ${bodyColumns('e')} FROM order_events e
        WHERE e.order_no IN (SELECT id FROM orders WHERE ref IN (SELECT value FROM json_each(?1)))`,
     )
     .bind(JSON.stringify([...new Set(orderIds)]))
-    .all<{ packed: number; body: string }>();
-  return Promise.all(results.map(async (r) => JSON.parse(await unpackBody(r.body, r.packed)) as CanonicalEvent));
+    .all<StoredRow>();
+  return [...(await readEvents(results)).values()];
 }
 
 /** What one vendor already acknowledged, per order. */
