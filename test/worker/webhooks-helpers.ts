@@ -1,4 +1,5 @@
 // Posting signed platform webhooks and pixel reports to the Worker in the workerd tests.
+import { orderEvents } from '../../src/worker/deliveries/store';
 import { signBase64Hmac } from '../../src/worker/webhooks/hmac';
 import { call, env } from './helpers';
 
@@ -63,10 +64,14 @@ export async function pixelHint(orderId: string): Promise<{ received_at: number;
 export async function eventsOf(
   orderId: string,
 ): Promise<{ key: string; status: string; source: string; body: Record<string, unknown> }[]> {
-  const { results } = await env.DB.prepare(
-    'SELECT key, status, source, body FROM events WHERE order_id = ?1 ORDER BY occurred_at, key',
-  )
-    .bind(orderId)
-    .all<{ key: string; status: string; source: string; body: string }>();
-  return results.map((r) => ({ ...r, body: JSON.parse(r.body) as Record<string, unknown> }));
+  // Bodies are stored compressed (and later events as changes): read them through the delivery engine.
+  const events = await orderEvents(env.DB, [orderId]);
+  return events
+    .sort((a, b) => a.occurred_at - b.occurred_at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => ({
+      key: e.key,
+      status: e.status,
+      source: e.context.source,
+      body: e as unknown as Record<string, unknown>,
+    }));
 }
