@@ -1,4 +1,4 @@
-// order-relay's thank-you-page snippet (DESIGN.md "Client"). It forwards the RAW order entries (MyTracker
+// order-relay's thank-you-page snippet (README "The snippet"; docs/page-formats.md). It forwards the RAW order entries (MyTracker
 // mt_order/mt_refund, GA4 purchase/refund, UA/Yandex ecommerce.purchase/refund, classic GTM transactionId) of the
 // page's containers — window.dataLayer, the names in data-layer, and the one Yandex Metrica's
 // ym(…, 'init', {ecommerce}) names — to the relay's `/o`, with the container's earlier pushes (the Worker merges

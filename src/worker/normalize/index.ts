@@ -1,4 +1,4 @@
-// Browser bodies → canonical event input (DESIGN.md "dataLayer → canonical"). The snippet (src/client) posts the
+// Browser bodies → canonical event input (docs/page-formats.md). The snippet (src/client) posts the
 // RAW dataLayer entry in an envelope; one module per page format maps it. A canonical event posted as is (a shop's
 // own script, no envelope) is accepted too, with an optional `token` beside its fields.
 //

@@ -1,5 +1,5 @@
 // MyTracker's own dataLayer events `mt_order` / `mt_refund` (https://docs.tracker.my.com/tracking/ecommerce/sending-events,
-// vendors.md §6.1). The field table is flat but calls `ecommerce` the main container, so both places are read.
+// docs/page-formats.md). The field table is flat but calls `ecommerce` the main container, so both places are read.
 // Items use GA4's names except item_category1..4 (numbered from 1) and `tax`, a percent. The push carries no order
 // total: the order fold derives it from the items. One English copy of the docs spells PAID / CANCELED.
 import * as v from 'valibot';
@@ -39,7 +39,7 @@ const MyTrackerShape = v.object({
 /** MyTracker's item `tax` is a percent, the canonical `tax_rate`. */
 function fromMyTrackerItem(i: Raw): Draft {
   const item = fromGa4Item(i);
-  if (!absent(i.tax)) item.tax_rate = i.tax; // added in place: V8 is slow adding keys to a spread copy
+  if (!absent(i.tax)) item.tax_rate = i.tax; // added in place: keeps the object one shape (BENCHMARKS.md)
   return item;
 }
 

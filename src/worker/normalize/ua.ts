@@ -1,6 +1,6 @@
 // Universal Analytics Enhanced Ecommerce and Yandex Metrica e-commerce, which reads the same shape
 // (https://developers.google.com/analytics/devguides/collection/ua/gtm/enhanced-ecommerce#purchases,
-// https://yandex.ru/support/metrica/ecommerce/data.html, vendors.md §6.3):
+// https://yandex.ru/support/metrica/ecommerce/data.html; docs/page-formats.md):
 // `{ecommerce: {currencyCode, purchase | refund: {actionField: {id, revenue, tax, shipping, coupon}, products}}}`.
 // Money: UA defines `revenue` as "the total revenue or grand total associated with the transaction", which "may
 // include shipping, tax costs, or other adjustments" (analytics.js enhanced ecommerce, "Action data"): shops that
@@ -40,7 +40,7 @@ export function fromUaProduct(p: Raw): Draft {
     name: text(p.name),
     quantity: p.quantity,
     price: p.price,
-    // Yandex's `discount` (vendors.md §6.3) read as GA4's: per unit, `price` already after it.
+    // Yandex's `discount` (docs/page-formats.md) read as GA4's: per unit, `price` already after it.
     discount: p.discount,
     brand: text(p.brand),
     variant: text(p.variant),
