@@ -5,7 +5,8 @@
 // locally), waits until every delivery row is final, then prints what it counted and the cost per million orders at
 // Cloudflare's list prices. Bounded: SOAK_RATE × SOAK_SECONDS orders (at most 50,000) and SOAK_DRAIN_MINUTES.
 // Options (env): SOAK_RATE=200 orders/s · SOAK_SECONDS=60 · SOAK_POST_MINUTES=20 (posting stops then, even short of
-// the count: a slow machine) · SOAK_DRAIN_MINUTES=40 · SOAK_CONCURRENCY=128 (requests
+// the count: a slow machine) · SOAK_DRAIN_MINUTES=40 · SOAK_STALL_MINUTES=5 (stop waiting once no row changed state
+// for that long) · SOAK_CONCURRENCY=128 (requests
 // in flight at most) · SOAK_OUT=file.json (the figures as JSON) · SOAK_VARS='{"NAME":"value"}' (extra Worker vars) ·
 // SOAK_LIMITS='{"ecomail":{"per-key-minute":100}}' (lower a fake's limit, to see throttling in a short run).
 // Counting: D1 statements and rows come from D1's own result meta (meta.rows_read / meta.rows_written), summed by
@@ -24,6 +25,7 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const DRAIN_MINUTES = Number(process.env.SOAK_DRAIN_MINUTES ?? 40);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 128);
 const POST_MINUTES = Number(process.env.SOAK_POST_MINUTES ?? 20);
+const STALL_MINUTES = Number(process.env.SOAK_STALL_MINUTES ?? 5);
 const ORDERS = Math.round(RATE * SECONDS);
 if (!(ORDERS > 0 && ORDERS <= 50_000))
   throw new Error(`SOAK_RATE × SOAK_SECONDS must give 1..50,000 orders, not ${ORDERS}`);
@@ -457,6 +459,9 @@ try {
   let finalAfter = null;
   const drainUntil = postedAt + DRAIN_MINUTES * 60_000;
   let lastLog = 0;
+  let lastChange = Date.now();
+  let lastKey = '';
+  let stalled = false;
   while (Date.now() < drainUntil) {
     await sleep(5000);
     try {
@@ -472,6 +477,13 @@ try {
       log(
         `+${num((Date.now() - postedAt) / 1000)} s: ${num(rows)}/${num(expectedRows)} rows, open ${num(open)}: ${JSON.stringify(totals)}`,
       );
+    }
+    const key = JSON.stringify(totals);
+    if (key !== lastKey) [lastKey, lastChange] = [key, Date.now()];
+    if (Date.now() - lastChange > STALL_MINUTES * 60_000) {
+      stalled = true;
+      log(`no row changed state for ${STALL_MINUTES} min: stopped waiting`);
+      break;
     }
     if (rows >= expectedRows && open === 0) {
       finalAfter = (Date.now() - postedAt) / 1000;
@@ -529,6 +541,7 @@ try {
     postRetries: posted.retries,
     ordersFullyAccepted: posted.ids.length,
     finalAfterSeconds: finalAfter,
+    stalledAfterSeconds: stalled ? (lastChange - postedAt) / 1000 : null,
     finalStates: totals,
     vendors,
     meterLines: meter.lines,
@@ -577,9 +590,11 @@ function print(r) {
     `first answers: ${JSON.stringify(r.firstResponses)} · after ${num(r.postRetries)} re-posts: ${JSON.stringify(r.finalResponses)} · orders accepted (202): ${num(r.ordersFullyAccepted)}`,
   );
   say(
-    r.finalAfterSeconds === null
-      ? `every delivery final: NOT within ${DRAIN_MINUTES} min after the last post; states ${JSON.stringify(r.finalStates)}`
-      : `every delivery final ${num(r.finalAfterSeconds)} s after the last post; states ${JSON.stringify(r.finalStates)}`,
+    r.stalledAfterSeconds !== null
+      ? `every delivery final: NO — no row changed state after ${num(r.stalledAfterSeconds)} s past the last post (waited ${STALL_MINUTES} min more); states ${JSON.stringify(r.finalStates)}`
+      : r.finalAfterSeconds === null
+        ? `every delivery final: NOT within ${DRAIN_MINUTES} min after the last post; states ${JSON.stringify(r.finalStates)}`
+        : `every delivery final ${num(r.finalAfterSeconds)} s after the last post; states ${JSON.stringify(r.finalStates)}`,
   );
   say();
   say(
