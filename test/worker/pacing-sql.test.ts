@@ -8,7 +8,10 @@ import {
   onThrottle,
   PACE_TABLE,
   type Pace,
+  paceBatch,
+  parkedVendors,
   type RateLimit,
+  recordPace,
   reservationFromRow,
   reserve,
   reserveStatement,
@@ -86,5 +89,23 @@ describe('pacing in D1', () => {
     expect((await answerStatement(env.DB, vendor).run()).meta.changes).toBe(0);
     await throttleStatement(env.DB, vendor, 10, undefined).run();
     expect((await answerStatement(env.DB, vendor).run()).meta.changes).toBe(1);
+  });
+
+  it('paceBatch splits a batch into now and later; a 429 pauses every later batch; an answer resumes', async () => {
+    const vars = { ECOMAIL_MAX_PER_MINUTE: '20' }; // a bucket of 2, 18 a minute after it
+    await env.DB.prepare("DELETE FROM vendor_pace WHERE vendor IN ('ecomail', 'yandex')").run();
+    const first = await paceBatch(env.DB, 'ecomail', ['a', 'b', 'c', 'd'], vars, 1_000);
+    expect(first).toMatchObject({ go: ['a', 'b'], later: ['c', 'd'], parked: false });
+    expect(first.waitSeconds).toBe(7); // two tokens at 18 a minute
+    expect((await paceBatch(env.DB, 'yandex', ['x'], vars, 1_000)).go).toEqual(['x']); // not paced
+    await recordPace(env.DB, 'ecomail', [{ status: 200 }, { status: 429, retryAfterSeconds: 30 }], vars, 2_000);
+    const paused = await paceBatch(env.DB, 'ecomail', ['e'], vars, 20_000);
+    expect(paused).toMatchObject({ go: [], later: ['e'], waitSeconds: 12 });
+    expect(await parkedVendors(env.DB, { PACING_PARK_AFTER_MINUTES: '1' }, 63_000)).toMatchObject([
+      { vendor: 'ecomail', throttled_since: 2_000 },
+    ]);
+    await recordPace(env.DB, 'ecomail', [{ status: 200 }], vars, 70_000);
+    expect(await parkedVendors(env.DB, { PACING_PARK_AFTER_MINUTES: '1' }, 70_000)).toEqual([]);
+    expect((await paceBatch(env.DB, 'ecomail', ['f'], vars, 40_000)).go).toEqual(['f']);
   });
 });

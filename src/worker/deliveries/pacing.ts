@@ -14,6 +14,10 @@
 // invocations cannot both spend the same tokens; a Durable Object would add a binding, a request and its own
 // billing per batch for the same guarantee.
 import type { Vars } from '../env';
+import { RATE_LIMIT as ECOMAIL_LIMIT } from '../vendors/ecomail';
+import { RATE_LIMIT as ESPUTNIK_LIMIT } from '../vendors/esputnik';
+import { RATE_LIMIT as MYTRACKER_LIMIT } from '../vendors/mytracker';
+import { RATE_LIMIT as VTMARKETING_LIMIT } from '../vendors/vtmarketing';
 
 /** A vendor's request limit, as its module documents it. `requestsPerEvent` is the worst case per delivery row. */
 export type RateLimit = {
@@ -238,4 +242,82 @@ export function answerStatement(db: D1Database, vendor: string): D1PreparedState
        WHERE vendor = ?1 AND (throttles > 0 OR throttled_since IS NOT NULL)`,
     )
     .bind(vendor);
+}
+
+// ---- the calls the deliveries consumer makes ----
+
+/** The paced vendors and their limits (Yandex is not: one upload a minute under a lease already keeps it inside). */
+const LIMITS: Readonly<Record<string, RateLimit>> = {
+  ecomail: ECOMAIL_LIMIT,
+  esputnik: ESPUTNIK_LIMIT,
+  mytracker: MYTRACKER_LIMIT,
+  vtmarketing: VTMARKETING_LIMIT,
+};
+
+export function limitFor(vendor: string, vars: Vars | Record<string, unknown>): RateLimit | null {
+  const limit = LIMITS[vendor];
+  return limit ? effectiveLimit(limit, vars) : null;
+}
+
+export type Paced<T> = { go: T[]; later: T[]; waitSeconds: number; parked: boolean };
+
+/**
+ * Splits one vendor's due items (delivery messages) into those that may be sent now and those to hand back to the
+ * queue for `waitSeconds`: one D1 statement, one row written. Unpaced vendors get everything.
+ */
+export async function paceBatch<T>(
+  db: D1Database,
+  vendor: string,
+  items: readonly T[],
+  vars: Vars | Record<string, unknown>,
+  now: number,
+): Promise<Paced<T>> {
+  const limit = limitFor(vendor, vars);
+  if (!limit || !items.length) return { go: [...items], later: [], waitSeconds: 0, parked: false };
+  const policy = pacingPolicy(vars);
+  const row = await reserveStatement(db, vendor, limit, items.length, now, policy).first<Pace & { granted: number }>();
+  if (!row) return { go: [...items], later: [], waitSeconds: 0, parked: false };
+  const r = reservationFromRow(row, limit, items.length, now, policy);
+  return {
+    go: items.slice(0, r.granted),
+    later: items.slice(r.granted),
+    waitSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)),
+    parked: r.parked,
+  };
+}
+
+/**
+ * After the calls: a 429 among them pauses the whole vendor (Retry-After in seconds when the vendor sent one);
+ * any other answer ends a run of throttles. Writes nothing in the common case (no 429, none before).
+ */
+export async function recordPace(
+  db: D1Database,
+  vendor: string,
+  answers: readonly { status?: number; retryAfterSeconds?: number }[],
+  vars: Vars | Record<string, unknown>,
+  now: number,
+): Promise<void> {
+  if (!LIMITS[vendor] || !answers.length) return;
+  const throttled = answers.filter((a) => a.status === 429);
+  if (throttled.length) {
+    const retryAfter = Math.max(0, ...throttled.map((a) => a.retryAfterSeconds ?? 0));
+    await throttleStatement(db, vendor, now, retryAfter || undefined, pacingPolicy(vars)).run();
+  } else if (answers.some((a) => a.status !== undefined)) await answerStatement(db, vendor).run();
+}
+
+/** Vendors parked now (throttling past the park budget), for /health and the operator view. */
+export async function parkedVendors(
+  db: D1Database,
+  vars: Vars | Record<string, unknown>,
+  now: number,
+): Promise<{ vendor: string; throttled_since: number; paused_until: number }[]> {
+  const { parkAfterMs } = pacingPolicy(vars);
+  const { results } = await db
+    .prepare(
+      `SELECT vendor, throttled_since, paused_until FROM vendor_pace
+       WHERE throttled_since IS NOT NULL AND ?1 - throttled_since >= ?2`,
+    )
+    .bind(now, parkAfterMs)
+    .all<{ vendor: string; throttled_since: number; paused_until: number }>();
+  return results;
 }
