@@ -471,7 +471,8 @@ try {
       continue;
     }
     const rows = Object.values(totals).reduce((s, n) => s + n, 0);
-    const open = (totals.pending ?? 0) + (totals.retry ?? 0);
+    // Open states: pending and retry, and engine v2's claimed.
+    const open = (totals.pending ?? 0) + (totals.retry ?? 0) + (totals.claimed ?? 0);
     if (Date.now() - lastLog > 30_000) {
       lastLog = Date.now();
       log(
