@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 //   BENCH_SKIP_VALGRIND=1 (no instruction count)
 //   BENCH_LIMITS_ORDERS=100 (orders in the limits run) · BENCH_SKIP_LIMITS=1 (no limits run) · BENCH_D1_ORDERS=1000 (orders in the D1 storage run)
 import { build } from 'esbuild';
+import { wranglerDevArgs } from '../test/fakes/relay-env.mjs';
 import { d1Cost } from './d1.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
@@ -415,25 +416,11 @@ async function startWrangler(config) {
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr || migrate.stdout}`);
   // No vendor secrets: every vendor is disabled, so the consumers only store events (the request path is measured).
   const vars = { S2S_TOKEN: S2S, ALLOWED_ORIGINS: ORIGIN, ADMIN_TOKEN: 'bench-admin-token' };
-  const child = spawn(
-    wrangler,
-    [
-      'dev',
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--persist-to',
-      persist,
-      '-c',
-      config,
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-    ],
-    { env: QUIET, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-  );
+  const child = spawn(wrangler, wranglerDevArgs({ port, inspector, persist, config, vars }), {
+    env: QUIET,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

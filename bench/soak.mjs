@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listenFakeVendors, VENDORS } from '../test/fakes/index.mjs';
+import { FAKE_VENDOR_SECRETS, wranglerDevArgs } from '../test/fakes/relay-env.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const RATE = Number(process.env.SOAK_RATE ?? 200);
@@ -117,37 +118,15 @@ async function startRelay(urls) {
     METER: 'true',
     S2S_TOKEN: S2S,
     ADMIN_TOKEN: ADMIN,
-    MYTRACKER_APP_ID: '12345',
-    MYTRACKER_TOKEN: 'test-mytracker-token',
-    ESPUTNIK_API_KEY: 'test-esputnik-key',
-    ECOMAIL_API_KEY: 'test-ecomail-key',
-    ECOMAIL_SHOP: 'shop.example',
-    VTMARKETING_API_KEY: 'test-vtmarketing-key',
-    YANDEX_METRICA_COUNTER_ID: '12345678',
-    YANDEX_METRICA_TOKEN: 'test-yandex-token',
+    ...FAKE_VENDOR_SECRETS,
     ...urls,
     ...EXTRA_VARS,
   };
-  const child = spawn(
-    wrangler,
-    [
-      'dev',
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--persist-to',
-      persist,
-      '--test-scheduled',
-      '-c',
-      config,
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-    ],
-    { env: QUIET, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  const child = spawn(wrangler, wranglerDevArgs({ port, inspector, persist, config, scheduled: true, vars }), {
+    env: QUIET,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let tail = '';
   let partial = '';
   const raw = process.env.SOAK_DEBUG_LOG ? [] : null;

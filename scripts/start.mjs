@@ -5,6 +5,7 @@
 // does not run crons locally). The terminal shows each event arriving and each fake vendor's request.
 import { spawn, spawnSync } from 'node:child_process';
 import { listenFakeVendors } from '../test/fakes/index.mjs';
+import { FAKE_VENDOR_SECRETS, wranglerDevArgs } from '../test/fakes/relay-env.mjs';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8787);
@@ -24,14 +25,8 @@ const DEMO_VARS = {
   S2S_TOKEN: 'local-s2s-token',
   ADMIN_TOKEN: 'local-admin-token',
   SIGNING_SECRET: 'local-signing-secret',
-  MYTRACKER_APP_ID: '12345',
-  MYTRACKER_TOKEN: 'test-mytracker-token',
-  ESPUTNIK_API_KEY: 'test-esputnik-key',
-  ECOMAIL_API_KEY: 'test-ecomail-key',
+  ...FAKE_VENDOR_SECRETS,
   ECOMAIL_SHOP: 'demo-shop',
-  VTMARKETING_API_KEY: 'test-vtmarketing-key',
-  YANDEX_METRICA_COUNTER_ID: '12345678',
-  YANDEX_METRICA_TOKEN: 'test-yandex-token',
   RETRY_BASE_SECONDS: '5',
 };
 
@@ -57,17 +52,7 @@ const fakes = await listenFakeVendors({
 });
 
 const vars = { ...DEMO_VARS, ...fakes.urls };
-const args = [
-  'wrangler',
-  'dev',
-  '--local',
-  '--ip',
-  HOST,
-  '--port',
-  String(PORT),
-  '--test-scheduled',
-  ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-];
+const args = ['wrangler', ...wranglerDevArgs({ host: HOST, port: PORT, scheduled: true, vars })];
 console.log(`› starting wrangler dev on ${ORIGIN}`);
 const wrangler = spawn(npx, args, { stdio: ['ignore', 'inherit', 'inherit'], env: QUIET_ENV });
 

@@ -5,6 +5,8 @@
 // currency ISO 4217. The token carries its claims so the Worker can hold the page to them: what the page says is
 // replaced by what the shop signed.
 
+import { hmacKey } from './hmac';
+
 export const SIGNED_STATUSES = ['created', 'paid', 'refunded'] as const;
 export type SignedStatus = (typeof SIGNED_STATUSES)[number];
 
@@ -18,14 +20,7 @@ const b64url = (bytes: ArrayBuffer): string =>
     .replace(/=+$/, '');
 
 async function hmac(secret: string, message: string): Promise<ArrayBuffer> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  return crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message));
+  return crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), new TextEncoder().encode(message));
 }
 
 const message = (orderId: string, c: OrderClaims, exp: number): string =>

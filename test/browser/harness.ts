@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { listenFakeVendors } from '../fakes/index.mjs';
+import { FAKE_VENDOR_SECRETS, wranglerDevArgs } from '../fakes/relay-env.mjs';
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -51,14 +52,7 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
     S2S_TOKEN: 'test-s2s-token',
     ADMIN_TOKEN: 'test-admin-token',
     SIGNING_SECRET: 'test-signing-secret',
-    MYTRACKER_APP_ID: '12345',
-    MYTRACKER_TOKEN: 'test-mytracker-token',
-    ESPUTNIK_API_KEY: 'test-esputnik-key',
-    ECOMAIL_API_KEY: 'test-ecomail-key',
-    ECOMAIL_SHOP: 'shop.example',
-    VTMARKETING_API_KEY: 'test-vtmarketing-key',
-    YANDEX_METRICA_COUNTER_ID: '12345678',
-    YANDEX_METRICA_TOKEN: 'test-yandex-token',
+    ...FAKE_VENDOR_SECRETS,
     RETRY_BASE_SECONDS: '1',
     ...fakes.urls,
     ...vars,
@@ -71,21 +65,7 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
   const logs: string[] = [];
   const child: ChildProcess = spawn(
     'npx',
-    [
-      'wrangler',
-      'dev',
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--persist-to',
-      state,
-      '--test-scheduled',
-      ...Object.entries(all).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-    ],
+    ['wrangler', ...wranglerDevArgs({ port, inspector, persist: state, scheduled: true, vars: all })],
     { env: QUIET_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));

@@ -1,6 +1,7 @@
 // Configuration every workerd test runs with: obviously fake secrets, and vendors on their real hosts
 // (the defaults), which miniflare's outboundService hands to the fakes in test/fakes.
 import type { Vars } from '../../src/worker/env';
+import { FAKE_VENDOR_SECRETS } from '../fakes/relay-env.mjs';
 
 export const TEST_VARS = {
   ALLOWED_ORIGINS: 'https://shop.example, https://www.shop.example',
@@ -19,13 +20,6 @@ export const TEST_VARS = {
   // Enough that a 30% failure rate loses nothing (docs/design/delivery.md; test/worker/faults.test.ts).
   MAX_ATTEMPTS: '10',
   VENDOR_TIMEOUT_MS: '2000',
-  MYTRACKER_APP_ID: '12345',
-  MYTRACKER_TOKEN: 'test-mytracker-token',
-  ESPUTNIK_API_KEY: 'test-esputnik-key',
-  ECOMAIL_API_KEY: 'test-ecomail-key',
-  ECOMAIL_SHOP: 'shop.example',
-  VTMARKETING_API_KEY: 'test-vtmarketing-key',
-  YANDEX_METRICA_COUNTER_ID: '12345678',
-  YANDEX_METRICA_TOKEN: 'test-yandex-token',
+  ...FAKE_VENDOR_SECRETS,
   YANDEX_METRICA_TIMEZONE: 'Europe/Moscow',
 } as const satisfies Vars;

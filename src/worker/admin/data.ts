@@ -4,12 +4,11 @@
 import { enabledVendors } from '../config';
 import type { DeliveryState } from '../deliveries/state';
 import type { Env } from '../env';
-import type { Status } from '../event';
 import { type FoldedOrder, foldOrder } from '../order';
 import { VENDORS, vendorByName } from '../vendors';
 import { truncate } from '../vendors/http';
 import { maskDeep, maskField, maskText, secretsOf } from './mask';
-import type { DeliveryRow } from './queries';
+import type { DeliveryRow, EventSummary } from './queries';
 import { type AttemptRow, countByVendorState, latestEvents, orderLedger, STATES, type StoredEvent } from './queries';
 
 export const WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
@@ -43,18 +42,8 @@ export async function counts(env: Env, window: Window, now: number): Promise<Cou
   return { window, since, vendors, totals };
 }
 
-export type EventLine = {
-  key: string;
-  order_id: string;
-  status: Status;
-  occurred_at: number;
-  received_at: number;
-  source: string;
-  total: number | null;
-  currency: string | null;
-  email: string | null;
-  deliveries: Record<string, DeliveryState>;
-};
+/** A newest-events line: the summary with its `vendor:state` pairs read into a map. */
+export type EventLine = Omit<EventSummary, 'states'> & { deliveries: Record<string, DeliveryState> };
 
 export async function events(
   env: Env,

@@ -1,5 +1,6 @@
 // Platform webhook signatures: base64 HMAC-SHA256 of the exact bytes received (docs/platforms/shopify.md,
 // docs/platforms/woocommerce.md). Re-serialised JSON would not match, so callers pass the raw body.
+import { hmacKey } from '../hmac';
 
 /** Decodes standard base64, or null when the text is not base64. */
 function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
@@ -23,26 +24,12 @@ export async function verifyBase64Hmac(
   if (!secret || !header) return false;
   const signature = fromBase64(header.trim());
   if (signature?.byteLength !== 32) return false;
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['verify'],
-  );
-  return crypto.subtle.verify('HMAC', key, signature, body);
+  return crypto.subtle.verify('HMAC', await hmacKey(secret, 'verify'), signature, body);
 }
 
 /** The header value a platform would send for `body` (tests and the README's curl recipe). */
 export async function signBase64Hmac(secret: string, body: Uint8Array<ArrayBuffer> | string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes));
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), bytes));
   return btoa(String.fromCharCode(...mac));
 }
